@@ -17,6 +17,23 @@
 // the models live here as plain functions over *Tensor, each forward kernel
 // next to the backward kernel that autograd uses.
 //
+// # Parallelism and assembly
+//
+// ParallelFor splits a loop over images, channels or pixel blocks across
+// GOMAXPROCS goroutines; elementwise loops only split tensors large enough
+// to pay for it. Convolutions run as im2col + GEMM per (image, band of output
+// rows): with at least as many tasks as cores each core runs whole tasks with
+// the single-threaded GEMM (gemm.SgemmSerial), otherwise the GEMM itself is
+// parallel; workers claim tasks dynamically, so a core slowed by other
+// processes does less. Weight gradients are accumulated per task and summed
+// in task order, so results do not depend on the schedule. The hot loops Go
+// does not vectorize
+// (axpy, add/sub/mul/div, scaling, ReLU, running max, pair
+// de-interleaving for strided convolutions, and the float32 exponential and
+// logarithm) have AVX2 assembly twins on amd64, selected at run time and
+// equal to the pure-Go loops bit for bit; the Go loops are the fallback
+// (build tag noasm) and the test oracle.
+//
 // # Errors
 //
 // Shape misuse inside the engine is a programming error and panics with a
