@@ -2,9 +2,40 @@ package autograd
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/nflowjs/nflowjs/tensor"
 )
+
+// noGradDepth counts active NoGrad scopes. While it is positive, NewOp
+// records nothing. It is process-wide: see NoGrad.
+var noGradDepth atomic.Int64
+
+// NoGrad turns graph recording off until the returned restore function is
+// called, so inference through layers whose parameters require gradients
+// allocates no backward closures and keeps no intermediate values alive:
+//
+//	defer autograd.NoGrad()()
+//	logits := model.Forward(x)
+//
+// Scopes nest (a counter backs them) and restore is idempotent. The switch is
+// process-wide, not per goroutine, because Go has no goroutine-local state:
+// never run a training step concurrently with a NoGrad scope in the same
+// process. Code that must infer while another goroutine trains should
+// instead feed Detach'ed (frozen) parameters, which records nothing either.
+func NoGrad() (restore func()) {
+	noGradDepth.Add(1)
+	var done atomic.Bool
+	return func() {
+		if done.CompareAndSwap(false, true) {
+			noGradDepth.Add(-1)
+		}
+	}
+}
+
+// GradEnabled reports whether ops currently record the graph (no NoGrad
+// scope is active).
+func GradEnabled() bool { return noGradDepth.Load() == 0 }
 
 // Var is a node of the computation graph: a value, its gradient (after
 // Backward), and how to push a gradient back to its parents.
@@ -53,12 +84,17 @@ func (v *Var) Shape() []int { return v.Value.Shape }
 // Detach returns a Const sharing v's value: gradients stop here.
 func (v *Var) Detach() *Var { return Const(v.Value) }
 
-// NewOp makes the result of an op. If no parent requires a gradient the
-// result is a constant and back is dropped; otherwise back will be called
-// with the result's gradient during Backward. Op implementations call this;
-// it is exported so packages above autograd can define fused ops.
+// NewOp makes the result of an op. If no parent requires a gradient, or a
+// NoGrad scope is active, the result is a constant and back is dropped;
+// otherwise back will be called with the result's gradient during Backward.
+// back must not modify g (it may be shared with other nodes). Op
+// implementations call this; it is exported so packages above autograd can
+// define fused ops.
 func NewOp(value *tensor.Tensor, back func(g *tensor.Tensor), parents ...*Var) *Var {
 	out := &Var{Value: value}
+	if !GradEnabled() {
+		return out
+	}
 	for _, p := range parents {
 		if p != nil && p.requiresGrad {
 			out.requiresGrad = true
@@ -85,11 +121,36 @@ func (v *Var) AccumGrad(g *tensor.Tensor) {
 		v.Grad = tensor.FromData(append([]float32(nil), g.Data...), v.Value.Shape...)
 		return
 	}
-	dst := v.Grad.Data
-	for i, x := range g.Data {
-		dst[i] += x
+	if !tensor.ShapeEqual(g.Shape, v.Grad.Shape) {
+		g = g.Reshape(v.Grad.Shape...)
 	}
+	tensor.AddInPlace(v.Grad, g)
 }
+
+// accumOwned is AccumGrad for a gradient tensor the caller allocated and
+// will not touch again: on first use v adopts it instead of copying. Fresh
+// results of package tensor's kernels qualify (they always allocate);
+// the incoming gradient of a VJP does not (other nodes may share it).
+func (v *Var) accumOwned(g *tensor.Tensor) {
+	if v == nil || !v.requiresGrad {
+		return
+	}
+	if v.Grad == nil {
+		if len(g.Data) != len(v.Value.Data) {
+			panic(fmt.Sprintf("autograd: gradient of shape %v for value of shape %v", g.Shape, v.Value.Shape))
+		}
+		if !tensor.ShapeEqual(g.Shape, v.Value.Shape) {
+			g = g.Reshape(v.Value.Shape...)
+		}
+		v.Grad = g
+		return
+	}
+	v.AccumGrad(g)
+}
+
+// needsGrad reports whether v takes part in Backward (non-nil and
+// requiring a gradient); ops use it to skip VJPs nobody will read.
+func needsGrad(v *Var) bool { return v != nil && v.requiresGrad }
 
 // ZeroGrad drops the gradient.
 func (v *Var) ZeroGrad() { v.Grad = nil }

@@ -1,0 +1,42 @@
+package autograd
+
+import (
+	"github.com/nflowjs/nflowjs/tensor"
+)
+
+// Conv2d is the 2-D cross-correlation of x[N,Ci,H,W] with w[Co,Ci,KH,KW]
+// plus the bias b[Co] (b may be nil), as torch.nn.functional.conv2d with
+// groups = 1. The VJP is tensor.Conv2dBackward: ∂/∂x is the transposed
+// convolution of g with w (skipped when x needs no gradient, e.g. an input
+// image), ∂/∂w the correlation of x with g and ∂/∂b = Σ_{n,h,w} g.
+func Conv2d(x, w, b *Var, o tensor.ConvOpts) *Var {
+	y := tensor.Conv2d(x.Value, w.Value, varValue(b), o)
+	return NewOp(y, func(g *tensor.Tensor) {
+		gx, gw, gb := tensor.Conv2dBackward(x.Value, w.Value, g, o, needsGrad(x))
+		if needsGrad(x) {
+			x.accumOwned(gx)
+		}
+		w.accumOwned(gw)
+		if needsGrad(b) {
+			b.accumOwned(gb)
+		}
+	}, x, w, b)
+}
+
+// ConvTranspose2d is the transposed convolution (the adjoint of Conv2d with
+// the same options) of x[N,Ci,H,W] with w[Ci,Co,KH,KW] in PyTorch's layout
+// plus b[Co] (may be nil); outPad adds rows/columns at the bottom/right as
+// PyTorch's output_padding. The VJP is tensor.ConvTranspose2dBackward.
+func ConvTranspose2d(x, w, b *Var, o tensor.ConvOpts, outPad int) *Var {
+	y := tensor.ConvTranspose2d(x.Value, w.Value, varValue(b), o, outPad)
+	return NewOp(y, func(g *tensor.Tensor) {
+		gx, gw, gb := tensor.ConvTranspose2dBackward(x.Value, w.Value, g, o, outPad, needsGrad(x))
+		if needsGrad(x) {
+			x.accumOwned(gx)
+		}
+		w.accumOwned(gw)
+		if needsGrad(b) {
+			b.accumOwned(gb)
+		}
+	}, x, w, b)
+}
