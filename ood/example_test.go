@@ -1,0 +1,36 @@
+package ood_test
+
+import (
+	"fmt"
+
+	"github.com/nflowjs/nflowjs/ood"
+	"github.com/nflowjs/nflowjs/tensor"
+)
+
+// Two pixels, three classes: a confident inlier and a flat (anomalous) one.
+func ExampleJSDivergence() {
+	logits := tensor.FromData([]float32{
+		9, 0, // class 0
+		0, 0, // class 1
+		0, 0.1, // class 2
+	}, 1, 3, 1, 2)
+	js, _ := ood.JSDivergence(logits, ood.DefaultT)
+	score, _ := ood.JSAnomaly(logits, ood.DefaultT)
+	fmt.Printf("JS(U, p):      %.4f %.4f\n", js.Data[0], js.Data[1])
+	fmt.Printf("anomaly score: %.4f %.4f\n", score.Data[0], score.Data[1])
+	// Output:
+	// JS(U, p):      0.2732 0.0001
+	// anomaly score: -0.2732 -0.0001
+}
+
+func ExampleFuse() {
+	logits := tensor.FromData([]float32{
+		3, 0, 0, // class 0
+		0, 3, 0, // class 1
+	}, 1, 2, 1, 3)
+	scores, _ := ood.NewScorer(ood.NFlowJS, 0).Score(logits)
+	labels, _ := ood.Fuse(logits, scores, -0.01) // anomaly label is 2
+	fmt.Println(labels)
+	// Output:
+	// [0 1 2]
+}

@@ -1,0 +1,82 @@
+package ood
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/nflowjs/nflowjs/tensor"
+)
+
+// Fuse returns the outlier-aware segmentation of paper Figure 4 as N·H·W
+// labels: the closed-set argmax of the logits, overridden by the anomaly
+// label K (one past the last class) wherever score > threshold. K must be
+// below 255 so labels fit a uint8 with 255 left for void.
+func Fuse(logits, scores *tensor.Tensor, threshold float32) ([]uint8, error) {
+	n, k, h, w, err := dims(logits)
+	if err != nil {
+		return nil, err
+	}
+	if k >= 255 {
+		return nil, fmt.Errorf("ood: fusion labels are uint8; %d classes plus anomaly do not fit", k)
+	}
+	if scores == nil || len(scores.Data) != n*h*w {
+		return nil, fmt.Errorf("ood: score map does not match logits %v", logits.Shape)
+	}
+	arg, err := Argmax(logits)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]uint8, len(arg))
+	for i, c := range arg {
+		if scores.Data[i] > threshold {
+			out[i] = uint8(k)
+		} else {
+			out[i] = uint8(c)
+		}
+	}
+	return out, nil
+}
+
+// CalibrateThreshold returns the threshold δ for Fuse that reaches the given
+// true-positive rate on validation data (paper section 4.2 uses TPR = 0.95,
+// following DenseHybrid's open-mIoU protocol): the largest δ such that the
+// fraction of anomaly pixels (label 1) with score > δ is at least tpr.
+// Labels are 1 (anomaly), 0 (inlier) or ignore (void, skipped). It is the
+// float32 just below metrics' Threshold95 (the lowest score kept), so
+// score > δ ⟺ score ≥ that score.
+func CalibrateThreshold(scores []float32, labels []uint8, ignore uint8, tpr float64) (float32, error) {
+	if len(scores) != len(labels) {
+		return 0, fmt.Errorf("ood: %d scores, %d labels", len(scores), len(labels))
+	}
+	if !(tpr > 0 && tpr <= 1) {
+		return 0, fmt.Errorf("ood: target TPR %v outside (0, 1]", tpr)
+	}
+	var pos []float32
+	for i, l := range labels {
+		if l != 0 && l != 1 && l != ignore {
+			return 0, fmt.Errorf("ood: label %d at index %d outside {0, 1, %d}", l, i, ignore)
+		}
+		if l == 1 {
+			if scores[i] != scores[i] {
+				return 0, fmt.Errorf("ood: NaN score at index %d", i)
+			}
+			pos = append(pos, scores[i])
+		}
+	}
+	if len(pos) == 0 {
+		return 0, fmt.Errorf("ood: no anomaly pixels to calibrate on")
+	}
+	slices.Sort(pos)
+	slices.Reverse(pos)
+	// Smallest count c with c/P >= tpr, computed as metrics does.
+	P := float64(len(pos))
+	c := int(math.Ceil(tpr * P))
+	for c > 1 && float64(c-1)/P >= tpr {
+		c--
+	}
+	for c < len(pos) && float64(c)/P < tpr {
+		c++
+	}
+	return math.Nextafter32(pos[c-1], float32(math.Inf(-1))), nil
+}
