@@ -26,6 +26,12 @@ type Meta struct {
 	Colors       [][3]uint8 `json:"colors,omitempty"`
 	IgnoreLabel  int        `json:"ignore_label"`
 	AnomalyLabel int        `json:"anomaly_label"`
+	// UnknownLabel, when non-zero, marks pixels known to be inliers whose
+	// class is not annotated (Fishyscapes and SegmentMeIfYouCan label only
+	// inlier / anomaly / void). Segmentation metrics skip them like
+	// ignore_label; OOD metrics count them as negatives. 0 means unused (a
+	// real value is always >= len(Classes) >= 1).
+	UnknownLabel int `json:"unknown_label,omitempty"`
 	// Extra carries generator settings (seed, size, anomaly categories per
 	// split, ...) so a dataset documents how it was made.
 	Extra map[string]any `json:"extra,omitempty"`
@@ -49,6 +55,14 @@ func (m *Meta) Validate() error {
 	}
 	if m.IgnoreLabel == m.AnomalyLabel {
 		return fmt.Errorf("ignore_label and anomaly_label are both %d", m.IgnoreLabel)
+	}
+	if m.UnknownLabel != 0 {
+		if m.UnknownLabel < len(m.Classes) || m.UnknownLabel > 255 {
+			return fmt.Errorf("unknown_label %d must be in [%d, 255] (after the class ids)", m.UnknownLabel, len(m.Classes))
+		}
+		if m.UnknownLabel == m.IgnoreLabel || m.UnknownLabel == m.AnomalyLabel {
+			return fmt.Errorf("unknown_label %d equals ignore_label or anomaly_label", m.UnknownLabel)
+		}
 	}
 	if m.Colors != nil && len(m.Colors) != len(m.Classes) {
 		return fmt.Errorf("%d colors for %d classes", len(m.Colors), len(m.Classes))
