@@ -1,0 +1,224 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/nflowjs/nflowjs/dataset"
+	"github.com/nflowjs/nflowjs/models/flow"
+)
+
+// writeTinyFolderDataset writes a generic-format dataset with smooth colour
+// gradients: train (4 images) and val (2 images, one with an anomaly blob).
+func writeTinyFolderDataset(t *testing.T, dir string) {
+	t.Helper()
+	meta := &dataset.Meta{Name: "tiny", Classes: []string{"a", "b"}, IgnoreLabel: 255, AnomalyLabel: 254}
+	if err := dataset.WriteMeta(dir, meta); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const h, w = 32, 48
+	for split, n := range map[string]int{"train": 4, "val": 2} {
+		for _, sub := range []string{"images", "labels"} {
+			if err := os.MkdirAll(filepath.Join(dir, split, sub), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := 0; i < n; i++ {
+			img := image.NewRGBA(image.Rect(0, 0, w, h))
+			lab := image.NewGray(image.Rect(0, 0, w, h))
+			a, b := rng.Float64()*3, rng.Float64()*3
+			for y := 0; y < h; y++ {
+				for x := 0; x < w; x++ {
+					v := uint8(40 + a*float64(y) + b*float64(x))
+					img.Set(x, y, color.RGBA{v, v / 2, 255 - v, 255})
+					l := uint8(y * 2 / h)
+					if split == "val" && i == 1 && x < 20 && y < 20 {
+						l = 254
+					}
+					lab.SetGray(x, y, color.Gray{l})
+				}
+			}
+			for sub, im := range map[string]image.Image{"images": img, "labels": lab} {
+				fh, err := os.Create(filepath.Join(dir, split, sub, string(rune('a'+i))+".png"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := png.Encode(fh, im); err != nil {
+					t.Fatal(err)
+				}
+				fh.Close()
+			}
+		}
+	}
+}
+
+func readLogRows(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	var rows []map[string]any
+	sc := bufio.NewScanner(fh)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("log line %q: %v", sc.Text(), err)
+		}
+		rows = append(rows, m)
+	}
+	return rows
+}
+
+func TestTrainFlowResumeAndSample(t *testing.T) {
+	data := t.TempDir()
+	writeTinyFolderDataset(t, data)
+	out := filepath.Join(t.TempDir(), "run")
+	o := flowTrainOpts{data: data, out: out, kind: "denseflow", preset: "denseflow-tiny", crop: 16, batch: 4,
+		epochs: 1, epochSteps: 2, steps: 2, valCrops: 6, lr: 1e-3, clip: 50, warmup: 3, seed: 3, sampleTemp: 0.8}
+	if err := runTrainFlow(context.Background(), o, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	// A second run without --resume must refuse to overwrite.
+	if err := runTrainFlow(context.Background(), o, io.Discard, io.Discard); err == nil {
+		t.Fatal("training into an existing run without --resume succeeded")
+	}
+	o.resume, o.steps = true, 4
+	if err := runTrainFlow(context.Background(), o, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	rows := readLogRows(t, filepath.Join(out, flowLogName))
+	if len(rows) != 2 || rows[1]["step"].(float64) != 4 {
+		t.Fatalf("log rows %v, want 2 epochs ending at step 4", rows)
+	}
+	for _, r := range rows {
+		if _, ok := r["val_bpd"].(float64); !ok {
+			t.Errorf("row without a validation bpd: %v", r)
+		}
+	}
+	f, meta, err := flow.Load(filepath.Join(out, flowCheckpointName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta["step"] != "4" || f.Config().Kind != flow.DenseFlow {
+		t.Errorf("checkpoint meta %v, kind %s", meta, f.Config().Kind)
+	}
+	// Resuming must reproduce an uninterrupted run bit for bit: per-step
+	// generators, restored Adamax state, no re-initialisation of actnorm.
+	straight := o
+	straight.out, straight.resume = filepath.Join(t.TempDir(), "straight"), false
+	if err := runTrainFlow(context.Background(), straight, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	g, _, err := flow.Load(filepath.Join(straight.out, flowCheckpointName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gsd := g.StateDict()
+	for k, v := range f.StateDict() {
+		for i := range v.Data {
+			if v.Data[i] != gsd[k].Data[i] {
+				t.Fatalf("%s[%d]: resumed %g, uninterrupted %g", k, i, v.Data[i], gsd[k].Data[i])
+			}
+		}
+	}
+	grid := filepath.Join(t.TempDir(), "grid.png")
+	rootCmd.SetArgs([]string{"sample", "--model", out, "--size", "16x24", "--n", "5", "--out", grid})
+	rootCmd.SetOut(io.Discard)
+	if err := rootCmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	fh, err := os.Open(grid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	cfg, err := png.DecodeConfig(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 5 samples → 3 columns × 2 rows with 2-pixel gutters.
+	if cfg.Width != 3*24+2*2 || cfg.Height != 2*16+2 {
+		t.Errorf("grid is %dx%d", cfg.Width, cfg.Height)
+	}
+	rootCmd.SetArgs([]string{"sample", "--model", out, "--size", "12x24", "--out", grid})
+	if err := rootCmd.Execute(); err == nil {
+		t.Error("sampling 12x24 with squeeze factor 8 succeeded")
+	}
+}
+
+func TestCropSourceAvoidsAnomalies(t *testing.T) {
+	data := t.TempDir()
+	writeTinyFolderDataset(t, data)
+	ds, err := dataset.Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	val, err := ds.Split(dataset.SplitVal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := newCropSource(val, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := src.load(1) // the image with an anomaly in its top-left 20×20
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !src.hasAnomaly(s, 0, 0) || src.hasAnomaly(s, 16, 32) {
+		t.Fatal("hasAnomaly misreads the anomaly blob")
+	}
+	// Image 1 is half of the split and most of its 16×16 crops touch the
+	// blob, so a sampler that did not redraw would fail here quickly.
+	rng := rand.New(rand.NewPCG(5, 5))
+	for i := 0; i < 100; i++ {
+		s, top, left, err := src.pick(rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if src.hasAnomaly(s, top, left) {
+			t.Fatalf("crop at (%d,%d) of %s contains anomaly pixels", top, left, s.ID)
+		}
+	}
+	small, err := newCropSource(val, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := small.batch(1, false, rng); err == nil {
+		t.Error("a 64-pixel crop of 32x48 images succeeded")
+	}
+}
+
+func TestWarmupLR(t *testing.T) {
+	for _, c := range []struct {
+		step, warmup int
+		want         float64
+	}{{0, 4, 0.25}, {3, 4, 1}, {10, 4, 1}, {0, 0, 1}} {
+		if got := warmupLR(1, c.step, c.warmup); got != c.want {
+			t.Errorf("warmupLR(step %d, warmup %d) = %g, want %g", c.step, c.warmup, got, c.want)
+		}
+	}
+}
+
+func TestParseSampleSize(t *testing.T) {
+	if h, w, err := parseSampleSize("64x96"); err != nil || h != 64 || w != 96 {
+		t.Errorf("64x96 → %d, %d, %v", h, w, err)
+	}
+	for _, bad := range []string{"", "64", "0x8", "ax9", "8x-8"} {
+		if _, _, err := parseSampleSize(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
