@@ -170,3 +170,90 @@ func BenchmarkElementwise(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSegnetForward is the no-grad forward pass of the segnet-ref
+// workload built from tensor kernels only (what nflowjs bench times through
+// nn/autograd, minus their bookkeeping): five 3×3 convolutions with ReLU,
+// bilinear ×2 and the 32→10 head, batch 8×3×64×64.
+func BenchmarkSegnetForward(b *testing.B) {
+	specs := [][3]int{{3, 32, 1}, {32, 64, 2}, {64, 64, 1}, {64, 64, 1}, {64, 32, 1}, {32, 10, 1}}
+	ws := make([]*Tensor, len(specs))
+	bs := make([]*Tensor, len(specs))
+	for i, s := range specs {
+		ws[i] = randTensor(uint64(2*i+2), 0.2, s[1], s[0], 3, 3)
+		bs[i] = randTensor(uint64(2*i+3), 0.1, s[1])
+	}
+	x := randTensor(1, 1, 8, 3, 64, 64)
+	fwd := func() *Tensor {
+		h := x
+		for i := 0; i < 5; i++ {
+			h = Relu(Conv2d(h, ws[i], bs[i], ConvOpts{Stride: specs[i][2], Pad: 1}))
+		}
+		h = ResizeBilinear(h, 64, 64)
+		return Conv2d(h, ws[5], bs[5], ConvOpts{Pad: 1})
+	}
+	cpu := processCPUTime()
+	for b.Loop() {
+		fwd()
+	}
+	reportCPU(b, cpu)
+}
+
+// BenchmarkConvForwardPaths compares the forward convolution paths
+// (implicit GEMM, im2col+Sgemm, Winograd where it applies) on the segnet-ref
+// layers (run with -cpu 1 for
+// per-core throughput).
+func BenchmarkConvForwardPaths(b *testing.B) {
+	for _, l := range segnetConvs {
+		x := randTensor(1, 1, 8, l.ci, l.h, l.h)
+		w := randTensor(2, 0.1, l.co, l.ci, 3, 3)
+		bias := randTensor(3, 0.1, l.co)
+		n, g := newConvGeom("Conv2d", x, w, ConvOpts{Stride: l.str, Pad: 1})
+		flops := 2 * float64(n*g.co*g.oh*g.ow) * float64(g.k())
+		for _, p := range []struct {
+			name string
+			f    func(x []float32, n int, w, bias []float32, g *convGeom) []float32
+		}{{"implicit", convForwardImplicit}, {"im2col", convForwardIm2col}, {"winograd", convForwardWinograd}} {
+			if p.name == "winograd" && !useWinograd(&g) {
+				continue
+			}
+			b.Run(l.name+"/"+p.name, func(b *testing.B) {
+				cpu := processCPUTime()
+				for b.Loop() {
+					p.f(x.Data, n, w.Data, bias.Data, &g)
+				}
+				reportCPU(b, cpu)
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// BenchmarkWinoTransforms times the Winograd input and output transforms
+// on one block of the segnet-ref 64→64 32×32 layer: 64 channels, 32 tiles
+// in two runs of 16 (per-element cost = ns/op ÷ 2048).
+func BenchmarkWinoTransforms(b *testing.B) {
+	const ci, nr, tw1, rows = 64, 32, 17, 34
+	src := randTensor(1, 1, 2*ci*rows*tw1).Data
+	const vs = ci*nr + 16 // as winoPlan.vStride
+	v := make([]float32, 16*vs)
+	planeLen := rows * tw1
+	b.Run("input", func(b *testing.B) {
+		for b.Loop() {
+			for c := 0; c < ci; c++ {
+				ev, od := src[2*c*planeLen:], src[(2*c+1)*planeLen:]
+				winoInput(v[c*nr:], vs, ev, od, tw1, 16)
+				winoInput(v[c*nr+16:], vs, ev[2*tw1:], od[2*tw1:], tw1, 16)
+			}
+		}
+	})
+	y := make([]float32, ci*32*32)
+	b.Run("output", func(b *testing.B) {
+		for b.Loop() {
+			for o := 0; o < ci; o++ {
+				winoOutput(y[o*1024:], 32, 2, 0, v[o*nr:], vs, 16, 0.5)
+				winoOutput(y[o*1024+64:], 32, 2, 0, v[o*nr+16:], vs, 16, 0.5)
+			}
+		}
+	})
+}

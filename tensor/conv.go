@@ -125,10 +125,23 @@ func Conv2d(x, w, b *Tensor, o ConvOpts) *Tensor {
 }
 
 // convForward computes y = conv(x, w) + bias for n images laid out as g
-// says. Work is split in (image, band of output rows) tasks; when there are
+// says, by Winograd F(2×2, 3×3) (conv_winograd.go) or implicit GEMM
+// (conv_implicit.go) where they apply. Work is split in (image, band of output rows) tasks; when there are
 // enough tasks, each core runs whole tasks with a single-threaded GEMM,
 // otherwise the tasks run in turn with the parallel GEMM.
 func convForward(x []float32, n int, w, bias []float32, g *convGeom) []float32 {
+	switch {
+	case useWinograd(g):
+		return convForwardWinograd(x, n, w, bias, g)
+	case useImplicit(g):
+		return convForwardImplicit(x, n, w, bias, g)
+	}
+	return convForwardIm2col(x, n, w, bias, g)
+}
+
+// convForwardIm2col is convForward through explicit im2col matrices and
+// Sgemm: the path of 1×1 convolutions and of very narrow outputs.
+func convForwardIm2col(x []float32, n int, w, bias []float32, g *convGeom) []float32 {
 	ohw, inSz := g.oh*g.ow, g.ci*g.h*g.w
 	y := make([]float32, n*g.co*ohw)
 	if len(y) == 0 {

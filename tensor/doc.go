@@ -20,17 +20,24 @@
 // # Parallelism and assembly
 //
 // ParallelFor splits a loop over images, channels or pixel blocks across
-// GOMAXPROCS goroutines; elementwise loops only split tensors large enough
-// to pay for it. Convolutions run as im2col + GEMM per (image, band of output
-// rows): with at least as many tasks as cores each core runs whole tasks with
-// the single-threaded GEMM (gemm.SgemmSerial), otherwise the GEMM itself is
-// parallel; workers claim tasks dynamically, so a core slowed by other
-// processes does less. Weight gradients are accumulated per task and summed
+// GOMAXPROCS goroutines (long-lived helpers that poll for work between
+// regions, see internal/parallel); elementwise loops only split tensors
+// large enough to pay for it. Forward convolutions run per (image, band of
+// output rows) task: 3×3 stride-1 layers with at least 16 input channels by
+// Winograd F(2×2, 3×3) (conv_winograd.go), other padded, strided or dilated
+// layers by implicit GEMM, gathering each im2col panel straight into the
+// micro-kernel's format (conv_implicit.go); both drive the GEMM
+// micro-kernel through gemm.TileKernel and fold the bias into the product.
+// 1×1 and very narrow convolutions, and the backward passes, run as
+// im2col + GEMM: with at least as many tasks as cores each core runs whole
+// tasks with the single-threaded GEMM (gemm.SgemmSerial), otherwise the
+// GEMM itself is parallel. Workers claim tasks dynamically, so a core
+// slowed by other processes does less. Weight gradients are accumulated per task and summed
 // in task order, so results do not depend on the schedule. The hot loops Go
 // does not vectorize
 // (axpy, add/sub/mul/div, scaling, ReLU, running max, pair
-// de-interleaving for strided convolutions, and the float32 exponential and
-// logarithm) have AVX2 assembly twins on amd64, selected at run time and
+// de-interleaving for strided convolutions, the im2col row gather, the
+// Winograd transforms, and the float32 exponential and logarithm) have AVX2 assembly twins on amd64, selected at run time and
 // equal to the pure-Go loops bit for bit; the Go loops are the fallback
 // (build tag noasm) and the test oracle.
 //

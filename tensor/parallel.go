@@ -2,7 +2,8 @@ package tensor
 
 import (
 	"runtime"
-	"sync"
+
+	"github.com/nflowjs/nflowjs/tensor/internal/parallel"
 )
 
 // ParallelFor splits [0, n) into at most GOMAXPROCS contiguous chunks and
@@ -35,25 +36,17 @@ func parallelGrain(n, grain int, fn func(start, end int)) {
 }
 
 // parallelChunks splits [0, n) into exactly chunks contiguous ranges
-// (chunks >= 1) and calls fn(i, start, end) for chunk i, chunk i on its own
-// goroutine and the last one on the caller's. Callers use i to index
-// per-chunk scratch such as partial sums.
+// (chunks >= 1) and calls fn(i, start, end) for chunk i, the last one on
+// the caller's goroutine and the others on the polling helpers of package
+// parallel (which, unlike new goroutines, start within a microsecond when
+// regions follow each other, as the layers of a forward pass do). Callers
+// use i to index per-chunk scratch such as partial sums.
 func parallelChunks(n, chunks int, fn func(i, start, end int)) {
 	if chunks <= 1 {
 		fn(0, 0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	wg.Add(chunks - 1)
-	for i := 0; i < chunks-1; i++ {
-		s, e := i*n/chunks, (i+1)*n/chunks
-		go func() {
-			defer wg.Done()
-			fn(i, s, e)
-		}()
-	}
-	fn(chunks-1, (chunks-1)*n/chunks, n)
-	wg.Wait()
+	parallel.Run(chunks, func(i int) { fn(i, i*n/chunks, (i+1)*n/chunks) })
 }
 
 // workers returns how many chunks ParallelFor(n, ...) uses, so callers can

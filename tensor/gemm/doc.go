@@ -24,12 +24,18 @@
 // one starts without waking an idle core) and otherwise sleep. SgemmSerial
 // never uses other goroutines.
 //
+// TileKernel exposes the micro-kernel and the A packing to callers that
+// produce B panels themselves (tensor's implicit-GEMM and Winograd
+// convolutions), so they can skip materializing and re-packing B.
+//
 // # Kernels
 //
 // On amd64 the micro-kernel and the packing copies and 8×8 transposes are
 // Go assembly, chosen at run time from the CPU features
 // (golang.org/x/sys/cpu): an 8×32 AVX-512 kernel where AVX-512F exists,
-// else a 6×16 AVX2+FMA kernel, else pure Go. Other architectures and the
+// else a 6×16 AVX2+FMA kernel, else pure Go. A 10×32 AVX-512 kernel
+// serves TileKernelFor for row counts such as 10 (a 10-class head), where
+// the 8-row tile would compute 16 rows. Other architectures and the
 // noasm build tag use the pure-Go 4×4 kernel. Each assembly routine's doc
 // comment gives the Go loop it computes; kernel_generic.go and
 // pack_generic.go implement exactly those loops, and the tests check one

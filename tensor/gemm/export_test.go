@@ -77,3 +77,13 @@ func forceParallel(kn *microKernel, threads int, transA, transB bool, m, n, k in
 	}
 	sgemm(kn, threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
+
+// TileKernels returns a TileKernel for every kernel usable on this
+// machine, so tests cover each one, not only TileKernelFor's choice.
+func TileKernels() []TileKernel {
+	var ts []TileKernel
+	for _, kn := range kernels() {
+		ts = append(ts, TileKernel{kn})
+	}
+	return ts
+}

@@ -87,7 +87,7 @@ func sgemm(kn *microKernel, threads int, transA, transB bool, m, n, k int, alpha
 // packed B block between goroutines, with a barrier per block and dynamic
 // work distribution, was tried on the 2-core EPYC (while other jobs loaded
 // it) and gave no measurable gain. Strips run on polling helper goroutines
-// (see helperSpin). It returns false when the problem is too narrow to split.
+// (see runParallel). It returns false when the problem is too narrow to split.
 func parallelSgemm(kn *microKernel, threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) bool {
 	tilesN := (n + kn.nr - 1) / kn.nr
 	tilesM := (m + kn.mr - 1) / kn.mr

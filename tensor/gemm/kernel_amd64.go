@@ -54,6 +54,14 @@ func kernel6x16AVX2(kc int, a, b, c []float32, ldc int, beta float32)
 //go:noescape
 func kernel8x32AVX512(kc int, a, b, c []float32, ldc int, beta float32)
 
+// kernel10x32AVX512 is kernelGeneric(10, 32, kc, a, b, c, ldc, beta) in
+// AVX-512 assembly, kernel8x32AVX512 with twenty accumulators for ten rows.
+// It does no bounds checks: len(a) >= 10·kc, len(b) >= 32·kc,
+// len(c) >= 9·ldc+32 are the caller's job.
+//
+//go:noescape
+func kernel10x32AVX512(kc int, a, b, c []float32, ldc int, beta float32)
+
 // avx2Kernel is the classic 6×16 AVX2 tile (twelve accumulators, enough to
 // cover the FMA latency on two pipes) with BLIS's Zen block sizes.
 var avx2Kernel = &microKernel{
@@ -79,6 +87,17 @@ var avx512Kernel = &microKernel{
 	fn: kernel8x32AVX512, tr8: transpose8AVX, copyRows: copyRowsAVX,
 }
 
+// avx512x10Kernel is the 10-row AVX-512 tile, used only through
+// TileKernelFor for products whose row count is a multiple of 10 (a
+// 10-class head would waste 6 of 16 rows with the 8-row tile). 22 of the 32
+// zmm registers hold the tile and B.
+var avx512x10Kernel = &microKernel{
+	name: "avx512-10x32",
+	mr:   10, nr: 32,
+	mc: 140, kc: 256, nc: 1024,
+	fn: kernel10x32AVX512, tr8: transpose8AVX, copyRows: copyRowsAVX,
+}
+
 var (
 	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 	hasAVX512 = hasAVX2 && cpu.X86.HasAVX512F
@@ -99,7 +118,7 @@ func defaultKernel() *microKernel {
 func kernels() []*microKernel {
 	var ks []*microKernel
 	if hasAVX512 {
-		ks = append(ks, avx512Kernel)
+		ks = append(ks, avx512Kernel, avx512x10Kernel)
 	}
 	if hasAVX2 {
 		ks = append(ks, avx2Kernel)
