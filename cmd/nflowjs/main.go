@@ -7,6 +7,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 )
@@ -22,7 +23,19 @@ between the uniform distribution and the model's softmax.`,
 	SilenceErrors: true,
 }
 
+// defaultGCPercent replaces Go's default GOGC=100 unless the user sets
+// GOGC. Training and inference allocate tens of megabytes of short-lived
+// activations per step on a small live heap, so the collector would
+// otherwise run several times per step and hand pages back to the OS only
+// to fault them in again; measured on segnet-ref (2 threads) GOGC=400 cuts
+// the forward from ~15 ms to ~12 ms. Peak memory grows to about 5x the live
+// heap, which stays small (hundreds of MB) for the models here.
+const defaultGCPercent = 400
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	if err := rootCmd.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "nflowjs:", err)
 		os.Exit(1)

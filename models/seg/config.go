@@ -1,0 +1,191 @@
+package seg
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Errors returned by this package wrap one of these sentinels, so callers
+// can branch with errors.Is and still print a message naming the file.
+var (
+	// ErrConfig: a Config (or the config stored in a bundle) is invalid.
+	ErrConfig = errors.New("seg: invalid config")
+	// ErrBundle: a bundle directory is missing a file or holds an invalid
+	// one (unparseable model.json, weights that do not fit the config, ...).
+	ErrBundle = errors.New("seg: invalid bundle")
+	// ErrInput: an image or feature tensor passed to a tensor-level helper
+	// has the wrong shape.
+	ErrInput = errors.New("seg: invalid input")
+)
+
+// Config describes a ladder-style DenseNet segmentation network (LDN,
+// Krešo et al., "Efficient Ladder-Style DenseNets for Semantic
+// Segmentation of Large Images", IEEE T-ITS 2020; the NFlowJS paper's
+// LDN-121, section 5). Start from PresetConfig and adjust.
+type Config struct {
+	// Preset names the preset the config was derived from ("" if custom).
+	Preset string `json:"preset,omitempty"`
+	// NumClasses is the number of inlier classes K (logit channels).
+	NumClasses int `json:"num_classes"`
+	// StemWidth is the number of channels after the two stride-2 3×3 stem
+	// convolutions (1/4 resolution, where the first dense block runs).
+	StemWidth int `json:"stem_width"`
+	// Growth is the DenseNet growth rate k: channels each dense layer adds
+	// (LDN-121: 32).
+	Growth int `json:"growth"`
+	// BlockLayers lists the dense layers of each block; block i runs at
+	// 1/(4·2^i) of the input resolution (LDN-121: 6, 12, 24, 16). The
+	// network's output stride is 4·2^(len−1).
+	BlockLayers []int `json:"block_layers"`
+	// Bottleneck is the DenseNet-BC bottleneck factor: each dense layer
+	// first projects to Bottleneck·Growth channels with a 1×1 convolution
+	// (DenseNet-BC: 4). 0 gives plain BN-ReLU-conv3×3 layers.
+	Bottleneck int `json:"bottleneck"`
+	// Compression θ of the transitions: a transition keeps
+	// floor(θ·channels) channels (DenseNet-BC: 0.5).
+	Compression float64 `json:"compression"`
+	// SPPWidth is the width of the spatial pyramid pooling context module
+	// at the end of the encoder; SPPGrids are its pooling grid heights
+	// (widths follow the feature map's aspect ratio).
+	SPPWidth int   `json:"spp_width"`
+	SPPGrids []int `json:"spp_grids"`
+	// DecoderWidth is the width of the ladder upsampling path and of the
+	// pre-logit features (LDN-121: 256).
+	DecoderWidth int `json:"decoder_width"`
+	// Dropout is the drop probability of the element-wise dropout applied
+	// to the pre-logit features (0 = none). It is active in training mode
+	// and, for Monte-Carlo dropout, in StochasticLogits.
+	Dropout float32 `json:"dropout"`
+}
+
+// presets are the named configurations. Param counts and FLOPs are listed
+// in doc.go (measured with NumParams and FLOPs for 13 classes).
+var presets = map[string]Config{
+	// tiny trains on 2 CPU cores in minutes on 128×256 images.
+	"tiny": {StemWidth: 24, Growth: 12, BlockLayers: []int{2, 3, 4, 3}, Bottleneck: 0, Compression: 0.5,
+		SPPWidth: 48, SPPGrids: []int{1, 2, 4}, DecoderWidth: 48, Dropout: 0.1},
+	// small adds bottlenecks and depth.
+	"small": {StemWidth: 32, Growth: 16, BlockLayers: []int{3, 4, 6, 4}, Bottleneck: 4, Compression: 0.5,
+		SPPWidth: 64, SPPGrids: []int{1, 2, 4}, DecoderWidth: 96, Dropout: 0.1},
+	// base has LDN-121's block layout (DenseNet-121: 6, 12, 24, 16 layers,
+	// growth 32, bottleneck 4) with a narrower decoder.
+	"base": {StemWidth: 64, Growth: 32, BlockLayers: []int{6, 12, 24, 16}, Bottleneck: 4, Compression: 0.5,
+		SPPWidth: 128, SPPGrids: []int{1, 2, 4, 8}, DecoderWidth: 128, Dropout: 0.1},
+}
+
+// Presets lists the preset names, smallest first.
+func Presets() []string { return []string{"tiny", "small", "base"} }
+
+// PresetConfig returns the named preset for numClasses classes.
+func PresetConfig(name string, numClasses int) (Config, error) {
+	p, ok := presets[name]
+	if !ok {
+		return Config{}, fmt.Errorf("%w: unknown preset %q (have %v)", ErrConfig, name, Presets())
+	}
+	p.Preset = name
+	p.NumClasses = numClasses
+	p.BlockLayers = slices.Clone(p.BlockLayers)
+	p.SPPGrids = slices.Clone(p.SPPGrids)
+	if err := p.Validate(); err != nil {
+		return Config{}, err
+	}
+	return p, nil
+}
+
+// Stride is the factor input sizes are padded to: 4·2^(blocks−1).
+func (c Config) Stride() int { return 4 << max(len(c.BlockLayers)-1, 0) }
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	switch {
+	case c.NumClasses < 1 || c.NumClasses > 250:
+		return fmt.Errorf("%w: num_classes %d outside [1, 250]", ErrConfig, c.NumClasses)
+	case c.StemWidth < 2 || c.Growth < 1 || c.SPPWidth < 1 || c.DecoderWidth < 1:
+		return fmt.Errorf("%w: stem_width %d (>= 2), growth %d, spp_width %d and decoder_width %d must be positive",
+			ErrConfig, c.StemWidth, c.Growth, c.SPPWidth, c.DecoderWidth)
+	case len(c.BlockLayers) < 1 || len(c.BlockLayers) > 6:
+		return fmt.Errorf("%w: %d dense blocks; want 1 to 6", ErrConfig, len(c.BlockLayers))
+	case c.Bottleneck < 0:
+		return fmt.Errorf("%w: bottleneck %d is negative", ErrConfig, c.Bottleneck)
+	case !(c.Compression > 0 && c.Compression <= 1):
+		return fmt.Errorf("%w: compression %g outside (0, 1]", ErrConfig, c.Compression)
+	case len(c.SPPGrids) == 0:
+		return fmt.Errorf("%w: spp_grids is empty", ErrConfig)
+	case !(c.Dropout >= 0 && c.Dropout < 1) || math.IsNaN(float64(c.Dropout)):
+		return fmt.Errorf("%w: dropout %g outside [0, 1)", ErrConfig, c.Dropout)
+	}
+	for i, l := range c.BlockLayers {
+		if l < 1 || l > 128 {
+			return fmt.Errorf("%w: block %d has %d layers; want 1 to 128", ErrConfig, i, l)
+		}
+	}
+	for _, g := range c.SPPGrids {
+		if g < 1 || g > 64 {
+			return fmt.Errorf("%w: spp grid %d outside [1, 64]", ErrConfig, g)
+		}
+	}
+	for _, v := range []int{c.StemWidth, c.Growth, c.SPPWidth, c.DecoderWidth} {
+		if v > maxWidth {
+			return fmt.Errorf("%w: width %d above %d", ErrConfig, v, maxWidth)
+		}
+	}
+	if c.Bottleneck > 16 {
+		return fmt.Errorf("%w: bottleneck %d above 16", ErrConfig, c.Bottleneck)
+	}
+	// A config read from a file must not make New allocate gigabytes.
+	if n := c.convWeights(); n > MaxParams {
+		return fmt.Errorf("%w: about %d convolution weights, above the limit of %d", ErrConfig, n, MaxParams)
+	}
+	return nil
+}
+
+// Limits that keep a config from a file from exhausting memory.
+const (
+	maxWidth = 4096
+	// MaxParams bounds the convolution weights of a valid config (the base
+	// preset has 7.8 M parameters).
+	MaxParams = 200_000_000
+)
+
+// convWeights counts the convolution weights of the architecture without
+// building it (mirrors newEncoder and newDecoder).
+func (c Config) convWeights() int64 {
+	var n int64
+	conv := func(in, out, k int) { n += int64(in) * int64(out) * int64(k*k) }
+	half := max(1, c.StemWidth/2)
+	conv(3, half, 3)
+	conv(half, c.StemWidth, 3)
+	ch := c.StemWidth
+	var skips []int
+	for i, l := range c.BlockLayers {
+		for range l {
+			if c.Bottleneck > 0 {
+				conv(ch, c.Bottleneck*c.Growth, 1)
+				conv(c.Bottleneck*c.Growth, c.Growth, 3)
+			} else {
+				conv(ch, c.Growth, 3)
+			}
+			ch += c.Growth
+		}
+		if i < len(c.BlockLayers)-1 {
+			skips = append(skips, ch)
+			out := max(1, int(math.Floor(c.Compression*float64(ch))))
+			conv(ch, out, 1)
+			ch = out
+		}
+	}
+	conv(ch, c.SPPWidth, 1)
+	bw := max(1, c.SPPWidth/max(len(c.SPPGrids), 1))
+	for range c.SPPGrids {
+		conv(c.SPPWidth, bw, 1)
+	}
+	conv(c.SPPWidth+bw*len(c.SPPGrids), c.DecoderWidth, 1)
+	for _, s := range skips {
+		conv(s, c.DecoderWidth, 1)
+		conv(c.DecoderWidth, c.DecoderWidth, 3)
+	}
+	conv(c.DecoderWidth, c.NumClasses, 1)
+	return n
+}

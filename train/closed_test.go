@@ -1,0 +1,335 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nflowjs/nflowjs/checkpoint"
+	"github.com/nflowjs/nflowjs/dataset"
+	"github.com/nflowjs/nflowjs/dataset/synth"
+	"github.com/nflowjs/nflowjs/models/seg"
+	"github.com/nflowjs/nflowjs/nn"
+)
+
+// testData is a small procedural road dataset shared by the tests
+// (generated once in TestMain).
+var testData string
+
+// Environment variables of the child process of TestResumeAfterKill.
+const (
+	envChildOut  = "NFLOWJS_TRAIN_TEST_CHILD_OUT"
+	envChildData = "NFLOWJS_TRAIN_TEST_CHILD_DATA"
+)
+
+func TestMain(m *testing.M) {
+	if out := os.Getenv(envChildOut); out != "" {
+		// Child mode: train until killed (or done) and exit.
+		_, err := RunClosed(context.Background(), killTestConfig(os.Getenv(envChildData), out))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	dir, err := os.MkdirTemp("", "nflowjs-train-test")
+	if err != nil {
+		panic(err)
+	}
+	testData = filepath.Join(dir, "road")
+	cfg := synth.Config{Kind: "road", Out: testData, Seed: 3, Train: 16, Val: 4, Test: 0, Height: 32, Width: 64}
+	if err := synth.Generate(context.Background(), cfg); err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// smallModel is a 3-block (stride 16) model far below the tiny preset.
+func smallModel() *seg.Config {
+	return &seg.Config{StemWidth: 16, Growth: 8, BlockLayers: []int{2, 2, 2}, Compression: 0.5,
+		SPPWidth: 16, SPPGrids: []int{1, 2}, DecoderWidth: 24, Dropout: 0.1}
+}
+
+func testConfig(data, out string) ClosedConfig {
+	c := DefaultClosedConfig(data, out)
+	c.Model = smallModel()
+	c.Batch = 4
+	c.Epochs = 3
+	c.Workers = 2
+	return c
+}
+
+// killTestConfig runs long enough (several epochs of ~0.1-0.5 s) for the
+// parent to kill it between checkpoints.
+func killTestConfig(data, out string) ClosedConfig {
+	c := testConfig(data, out)
+	c.Epochs = 8
+	c.Resume = true
+	return c
+}
+
+func TestClosedLearns(t *testing.T) {
+	out := t.TempDir()
+	cfg := testConfig(testData, out)
+	cfg.Epochs = 40
+	cfg.Jitter, cfg.MinScale, cfg.MaxScale = 0, 0, 0
+	var log bytes.Buffer
+	cfg.Stdout = &log
+	res, err := RunClosed(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := res.History
+	if len(h) != cfg.Epochs || res.Epochs != cfg.Epochs || res.Steps != cfg.Epochs*4 {
+		t.Fatalf("ran %d epochs / %d steps", res.Epochs, res.Steps)
+	}
+	if !(h[len(h)-1].TrainLoss < 0.6*h[0].TrainLoss) {
+		t.Errorf("train loss %g -> %g did not fall by 40%%", h[0].TrainLoss, h[len(h)-1].TrainLoss)
+	}
+	// mIoU on the training images versus an untrained model of the same
+	// seed (chance level) and versus predicting the majority class.
+	ds, _ := dataset.Open(testData)
+	split, _ := ds.Split(dataset.SplitTrain)
+	ld, err := NewValLoader(split, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trained, err := Validate(context.Background(), res.Model, ld, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mc := res.Model.Config()
+	untrainedModel, err := seg.New(mc, newRand(cfg.Seed, streamInit))
+	if err != nil {
+		t.Fatal(err)
+	}
+	untrained, err := Validate(context.Background(), untrainedModel, ld, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	majority := majorityShare(trained.Confusion.M, trained.Confusion.K)
+	t.Logf("train-batch mIoU %.3f (untrained %.3f), pixel acc %.3f (majority class %.3f)\n%s",
+		trained.MIoU, untrained.MIoU, trained.PixelAcc, majority, log.String())
+	if !(trained.MIoU > 0.2 && trained.MIoU > 5*untrained.MIoU) {
+		t.Errorf("training-batch mIoU %.3f not well above chance (untrained %.3f)", trained.MIoU, untrained.MIoU)
+	}
+	if !(trained.PixelAcc > majority+0.25) {
+		t.Errorf("pixel accuracy %.3f not well above the majority share %.3f", trained.PixelAcc, majority)
+	}
+	// The run directory is complete and the bundle loads.
+	for _, f := range []string{StateFile, LogFile, "loss.png", ClosedConfigFile, seg.WeightsFile, seg.InfoFile} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	b, err := seg.LoadBundle(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Info.Score != "msp" || b.Info.Temperature != 2 || b.Info.Stage != "closed" || len(b.Info.Classes) != 13 {
+		t.Errorf("bundle info %+v", b.Info)
+	}
+	rows, err := ReadLog(filepath.Join(out, LogFile))
+	if err != nil || len(rows) != cfg.Epochs {
+		t.Fatalf("log: %d rows, %v", len(rows), err)
+	}
+	if v, ok := rows[len(rows)-1]["val_miou"].(float64); !ok || v <= 0 {
+		t.Errorf("last log row %v", rows[len(rows)-1])
+	}
+	// A second run into the same directory must not clobber it.
+	if _, err := RunClosed(context.Background(), cfg); err == nil {
+		t.Error("a second run without Resume overwrote the run directory")
+	}
+}
+
+func majorityShare(m []int64, k int) float64 {
+	var total, best int64
+	for g := 0; g < k; g++ {
+		var row int64
+		for p := 0; p < k; p++ {
+			row += m[g*k+p]
+		}
+		total += row
+		best = max(best, row)
+	}
+	return float64(best) / float64(total)
+}
+
+// stateEpoch reads the completed epoch recorded in a state file.
+func stateEpoch(t *testing.T, path string) int {
+	t.Helper()
+	st, err := LoadState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := strconv.Atoi(st.Meta[MetaEpoch])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// TestResumeAfterKill runs the trainer in a child process (this test
+// binary re-executed), SIGKILLs it right after its first checkpoint, resumes
+// the run in-process and compares the final weights and optimizer state
+// bit for bit with an uninterrupted run.
+func TestResumeAfterKill(t *testing.T) {
+	killed := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), envChildOut+"="+killed, envChildData+"="+testData)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	statePath := filepath.Join(killed, StateFile)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if _, err := os.Stat(statePath); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no checkpoint after 2 minutes; child stderr: %s", stderr.String())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("child was not killed: %v (stderr %s)", err, stderr.String())
+	}
+	cfg := killTestConfig(testData, killed)
+	done := stateEpoch(t, statePath)
+	if done >= cfg.Epochs {
+		t.Fatalf("the child finished all %d epochs before the kill", cfg.Epochs)
+	}
+	t.Logf("killed after epoch %d of %d", done, cfg.Epochs)
+	resumed, err := RunClosed(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resumed.Epochs != cfg.Epochs || len(resumed.History) != cfg.Epochs-done {
+		t.Fatalf("resumed run: %d epochs, %d in this call", resumed.Epochs, len(resumed.History))
+	}
+
+	straight := t.TempDir()
+	cfg2 := killTestConfig(testData, straight)
+	cfg2.Resume = false
+	if _, err := RunClosed(context.Background(), cfg2); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{seg.WeightsFile, StateFile} {
+		a, _, err := checkpoint.Load(filepath.Join(killed, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _, err := checkpoint.Load(filepath.Join(straight, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(a) != len(b) {
+			t.Fatalf("%s: %d vs %d tensors", f, len(a), len(b))
+		}
+		for k, ta := range a {
+			tb := b[k]
+			if tb == nil || len(ta.Data) != len(tb.Data) {
+				t.Fatalf("%s: tensor %q missing or resized", f, k)
+			}
+			for i := range ta.Data {
+				if math.Float32bits(ta.Data[i]) != math.Float32bits(tb.Data[i]) {
+					t.Fatalf("%s: tensor %q differs at %d: %g vs %g", f, k, i, ta.Data[i], tb.Data[i])
+				}
+			}
+		}
+	}
+	// The resumed log has one row per epoch, identical losses.
+	ra, _ := ReadLog(filepath.Join(killed, LogFile))
+	rb, _ := ReadLog(filepath.Join(straight, LogFile))
+	if len(ra) != cfg.Epochs || len(rb) != cfg.Epochs {
+		t.Fatalf("log rows: %d resumed, %d straight", len(ra), len(rb))
+	}
+	for i := range ra {
+		if ra[i]["epoch"] != float64(i+1) || ra[i]["train_loss"] != rb[i]["train_loss"] || ra[i]["val_miou"] != rb[i]["val_miou"] {
+			t.Errorf("log row %d: %v vs %v", i, ra[i], rb[i])
+		}
+	}
+}
+
+// TestNonFiniteLossKeepsCheckpoint diverges a run on purpose (a huge
+// learning rate after one good epoch) and checks the error and that the
+// last good checkpoint survives untouched.
+func TestNonFiniteLossKeepsCheckpoint(t *testing.T) {
+	out := t.TempDir()
+	cfg := testConfig(testData, out)
+	cfg.Epochs = 1
+	if _, err := RunClosed(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(out, StateFile))
+	weights, _ := os.ReadFile(filepath.Join(out, seg.WeightsFile))
+	cfg.Epochs, cfg.Resume = 3, true
+	cfg.EncoderLR, cfg.DecoderLR = 1e30, 1e30
+	_, err := RunClosed(context.Background(), cfg)
+	if !errors.Is(err, ErrNonFinite) {
+		t.Fatalf("err = %v, want ErrNonFinite", err)
+	}
+	t.Log(err)
+	after, _ := os.ReadFile(filepath.Join(out, StateFile))
+	weightsAfter, _ := os.ReadFile(filepath.Join(out, seg.WeightsFile))
+	if !bytes.Equal(before, after) || !bytes.Equal(weights, weightsAfter) {
+		t.Error("the last good checkpoint was modified")
+	}
+	if stateEpoch(t, filepath.Join(out, StateFile)) != 1 {
+		t.Error("state epoch changed")
+	}
+	if _, err := seg.LoadBundle(out); err != nil {
+		t.Errorf("bundle after divergence: %v", err)
+	}
+	// Resuming with sane settings continues from the kept checkpoint.
+	cfg.EncoderLR, cfg.DecoderLR = DefaultEncoderLR, DefaultDecoderLR
+	cfg.Epochs = 2
+	res, err := RunClosed(context.Background(), cfg)
+	if err != nil || res.Epochs != 2 || len(res.History) != 1 {
+		t.Fatalf("resume after divergence: %v", err)
+	}
+	m := res.Model
+	for _, p := range nn.Parameters(m) {
+		if p.Value.HasNaNOrInf() {
+			t.Fatalf("%s is not finite", p.Name)
+		}
+	}
+}
+
+func TestRunClosedRejectsBadConfig(t *testing.T) {
+	for i, f := range []func(*ClosedConfig){
+		func(c *ClosedConfig) { c.Epochs = 0 },
+		func(c *ClosedConfig) { c.Batch = 0 },
+		func(c *ClosedConfig) { c.EncoderLR = 0 },
+		func(c *ClosedConfig) { c.DecoderLR = math.Inf(1) },
+		func(c *ClosedConfig) { c.MinScale, c.MaxScale = 2, 1 },
+		func(c *ClosedConfig) { c.Preset = "huge"; c.Model = nil },
+		func(c *ClosedConfig) { c.Data = filepath.Join(t.TempDir(), "missing") },
+		func(c *ClosedConfig) { c.Model = smallModel(); c.Model.NumClasses = 5 },
+	} {
+		c := testConfig(testData, t.TempDir())
+		f(&c)
+		if _, err := RunClosed(context.Background(), c); err == nil {
+			t.Errorf("case %d: no error", i)
+		}
+	}
+}
