@@ -1,0 +1,79 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nflowjs/nflowjs/dataset"
+	"github.com/nflowjs/nflowjs/evaluate"
+	"github.com/nflowjs/nflowjs/models/seg"
+)
+
+func init() {
+	rootCmd.AddCommand(newCalibrateCmd())
+}
+
+func newCalibrateCmd() *cobra.Command {
+	var f evalFlags
+	var score string
+	cmd := &cobra.Command{
+		Use:   "calibrate --model RUN_DIR --data DIR [--split val] [--tpr 0.95] [--score js]",
+		Short: "Calibrate the outlier-aware segmentation threshold and store it in model.json",
+		Long: `calibrate runs a trained model bundle over a validation split, finds the
+threshold at which the OOD score flags --tpr of the anomaly pixels (TPR 95% by
+default, DenseHybrid's open-mIoU protocol, NFlowJS paper section 4.2), and
+writes score, temperature, threshold and provenance into RUN_DIR/model.json
+(atomically; the weights are not touched). predict and serve then fuse the
+closed-set prediction with the anomaly map at that threshold.
+
+--score defaults to the bundle's score (model.json "score"). Scores:
+` + evaluate.ScoreHelp(),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opt, err := f.options(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			b, ds, err := f.open()
+			if err != nil {
+				return err
+			}
+			if score == "" {
+				score = b.Info.Score
+			}
+			if _, err := evaluate.ParseScore(score); err != nil {
+				return err
+			}
+			s, err := evalOpenSplit(ds, f.calibSplit, "calibration")
+			if err != nil {
+				return err
+			}
+			if evalNeedsFit([]string{score}) {
+				if opt.FitSplit, err = evalOpenSplit(ds, f.fitSplit, "fit"); err != nil {
+					return fmt.Errorf("react and sml are fitted on training images: %w", err)
+				}
+			}
+			c, err := evaluate.Calibrate(b, s, score, f.tpr, opt)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if f.jsonOut {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(c)
+			}
+			_, err = fmt.Fprintf(out, "calibrated %s (%s) on %s %s: threshold %g flags >= %g of %d anomaly pixels in %d images; wrote %s\n",
+				c.Score, c.Detail, c.Dataset, c.Split, c.Threshold, c.TPR, c.Anomalies, c.Images, filepath.Join(b.Dir, seg.InfoFile))
+			return err
+		},
+	}
+	f.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&f.calibSplit, "split", dataset.SplitVal, "split to calibrate on (must contain anomalies)")
+	fl.StringVar(&score, "score", "", "OOD score to calibrate (default: the bundle's score)")
+	return cmd
+}

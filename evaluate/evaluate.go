@@ -1,0 +1,688 @@
+package evaluate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/nflowjs/nflowjs/dataset"
+	"github.com/nflowjs/nflowjs/metrics"
+	"github.com/nflowjs/nflowjs/ood"
+	"github.com/nflowjs/nflowjs/tensor"
+)
+
+// Defaults of Options.
+const (
+	DefaultBatchSize = 4
+	DefaultTPR       = 0.95 // open-mIoU threshold: TPR 95% on the calibration split (DenseHybrid, paper section 4.2)
+	DefaultFitImages = 32   // training images sampled to fit ReAct and SML
+)
+
+// Info describes the evaluated model: its class count, its input
+// normalisation and, optionally, a stored calibration (as in a bundle's
+// model.json).
+type Info struct {
+	Name       string // shown in reports (e.g. the run directory)
+	NumClasses int
+	Mean, Std  [3]float32 // input normalisation; zero = ImageNet (dataset.DefaultMean/Std)
+	// A stored calibration: the open-mIoU of score Score (at Temperature)
+	// uses Threshold when Options.CalibSplit is nil.
+	Score        string
+	Temperature  float32
+	Threshold    *float32
+	CalibratedOn string
+}
+
+// Options configure RunModel and CalibrateModel. The zero value evaluates
+// segmentation only (no scores), pooled, with the exact metrics engine.
+type Options struct {
+	// Scores to evaluate (see ScoreNames, ParseScore).
+	Scores []string
+	// Protocol aggregates the pixel metrics: metrics.Pooled (default, all
+	// pixels of the split together, as SMIYC and Fishyscapes) or
+	// metrics.PerImage (mean over images with both anomaly and inlier
+	// pixels, as StreetHazards; needs equal image sizes).
+	Protocol metrics.Protocol
+	// Engine is metrics.EngineExact (default) or metrics.EngineStreaming.
+	Engine metrics.Engine
+	// BatchSize is the number of images per forward pass (default 4).
+	BatchSize int
+	// Workers decode images in the background (default: all cores).
+	Workers int
+	// MaxImages, if positive, evaluates only that many images of each split,
+	// evenly spaced (for quick looks; 0 = all).
+	MaxImages int
+
+	// CalibSplit (typically val) calibrates, for every score, the
+	// threshold reaching TPR on its anomaly pixels; the test split's
+	// outlier-aware segmentation then gives open-mIoU. Nil: only the stored
+	// calibration of Info (if its score is evaluated) gives open-mIoU.
+	CalibSplit *dataset.Split
+	// TPR is the calibration's true-positive rate (default 0.95).
+	TPR float64
+
+	// FitSplit (typically train) provides the images ReAct and SML are
+	// fitted on: FitImages of them (default 32), evenly spaced.
+	FitSplit  *dataset.Split
+	FitImages int
+
+	// ODINTemperature (<= 0: 1000) and ODINEps (0: 0.0014; negative: no
+	// perturbation, temperature scaling only) configure "odin"; score
+	// "odin@T" overrides T.
+	ODINTemperature float32
+	ODINEps         float32
+	// MCPasses (<= 0: 8) and MCMeasure configure "mcdropout"; score
+	// "mcdropout@K" overrides K.
+	MCPasses  int
+	MCMeasure ood.MCMeasure
+	// ReActPercentile (<= 0: 0.9) configures "react"; "react@c" overrides it.
+	ReActPercentile float64
+	// Seed drives MC dropout's masks and ReAct's reservoir sample.
+	Seed uint64
+
+	// Progress, if non-nil, receives progress bars.
+	Progress io.Writer
+}
+
+func (o *Options) setDefaults() error {
+	if o.BatchSize <= 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	if o.TPR == 0 {
+		o.TPR = DefaultTPR
+	}
+	if !(o.TPR > 0 && o.TPR <= 1) {
+		return fmt.Errorf("evaluate: TPR %v outside (0, 1]", o.TPR)
+	}
+	if o.FitImages <= 0 {
+		o.FitImages = DefaultFitImages
+	}
+	if o.ReActPercentile <= 0 {
+		o.ReActPercentile = ood.DefaultReActPercentile
+	}
+	if o.ReActPercentile > 1 {
+		return fmt.Errorf("evaluate: ReAct percentile %v outside (0, 1]", o.ReActPercentile)
+	}
+	if o.MCPasses <= 0 {
+		o.MCPasses = ood.DefaultMCPasses
+	}
+	if o.ODINTemperature <= 0 {
+		o.ODINTemperature = ood.DefaultODINTemperature
+	}
+	switch {
+	case o.ODINEps == 0:
+		o.ODINEps = ood.DefaultODINEps
+	case o.ODINEps < 0 || math.IsNaN(float64(o.ODINEps)):
+		o.ODINEps = 0
+	}
+	if o.Protocol != metrics.Pooled && o.Protocol != metrics.PerImage {
+		return fmt.Errorf("evaluate: unknown protocol %d", o.Protocol)
+	}
+	if o.Engine != metrics.EngineExact && o.Engine != metrics.EngineStreaming {
+		return fmt.Errorf("evaluate: unknown metrics engine %d", o.Engine)
+	}
+	return nil
+}
+
+// ScoreResult holds the metrics of one score.
+type ScoreResult struct {
+	Score  string `json:"score"`  // as requested, canonical (e.g. "js", "react@0.99")
+	Detail string `json:"detail"` // the scorer with its settings (e.g. "nflowjs(T=2)")
+	// Temperature of the score (logit scores and ODIN; 0 otherwise).
+	Temperature float32 `json:"temperature,omitempty"`
+	AP          float64 `json:"ap"`
+	FPR95       float64 `json:"fpr95"`
+	AUROC       float64 `json:"auroc"`
+	// Images evaluated (PerImage: images with both anomaly and inlier pixels).
+	Images int `json:"images"`
+	// Bounds on the distance to the exact metrics (streaming engine only).
+	Bounds *metrics.Bounds `json:"error_bound,omitempty"`
+	// Threshold of the outlier-aware segmentation (score > Threshold =
+	// anomaly) and where it came from; OpenMIoU is nil without one.
+	Threshold       *float32 `json:"threshold,omitempty"`
+	ThresholdSource string   `json:"threshold_source,omitempty"`
+	OpenMIoU        *float64 `json:"open_miou,omitempty"`
+	// MsPerImage is the time spent in the scorer per test image, excluding
+	// the shared forward pass for logit scores.
+	MsPerImage float64 `json:"ms_per_image"`
+}
+
+// ClassIoU is the closed-set IoU of one class.
+type ClassIoU struct {
+	Class string  `json:"class"`
+	IoU   float64 `json:"iou"`
+}
+
+// Report is the result of RunModel.
+type Report struct {
+	Model      string  `json:"model,omitempty"`
+	Dataset    string  `json:"dataset"`
+	Split      string  `json:"split"`
+	CalibSplit string  `json:"calib_split,omitempty"`
+	TPR        float64 `json:"tpr,omitempty"`
+	Protocol   string  `json:"protocol"`
+	Engine     string  `json:"engine"`
+	Images     int     `json:"images"`
+	// Pixels counts the non-void pixels of the OOD evaluation, Anomalies
+	// the anomaly pixels among them.
+	Pixels    int64 `json:"pixels"`
+	Anomalies int64 `json:"anomaly_pixels"`
+	// MIoU is the closed-set mIoU over the K classes (anomaly, unknown and
+	// void pixels excluded).
+	MIoU     float64       `json:"miou"`
+	ClassIoU []ClassIoU    `json:"class_iou"`
+	Scores   []ScoreResult `json:"scores"`
+	// ForwardMsPerImage is the time of the plain forward pass per image.
+	ForwardMsPerImage float64 `json:"forward_ms_per_image"`
+}
+
+// Label encodings used internally: OOD labels are 1 (anomaly), 0 (inlier,
+// including the dataset's unknown label) and voidLabel; segmentation labels
+// are 0..K-1 (K = anomaly in the open-set matrix) and voidLabel.
+const voidLabel = metrics.DefaultIgnore
+
+// oodLabels converts dataset labels to OOD labels.
+func oodLabels(dst, src []uint8, meta *dataset.Meta) {
+	for i, l := range src {
+		switch int(l) {
+		case meta.AnomalyLabel:
+			dst[i] = 1
+		case meta.IgnoreLabel:
+			dst[i] = voidLabel
+		default:
+			dst[i] = 0
+		}
+	}
+}
+
+// segLabels converts dataset labels to the closed-set (open false) or
+// open-set (anomaly -> k) ground truth; unknown and void pixels are void.
+func segLabels(dst, src []uint8, k int, meta *dataset.Meta, open bool) {
+	for i, l := range src {
+		switch {
+		case int(l) < k:
+			dst[i] = l
+		case open && int(l) == meta.AnomalyLabel:
+			dst[i] = uint8(k)
+		default:
+			dst[i] = voidLabel
+		}
+	}
+}
+
+// checkSplit verifies that a split exists and matches the model's classes.
+func checkSplit(what string, s *dataset.Split, info *Info) error {
+	if s == nil {
+		return fmt.Errorf("evaluate: no %s split", what)
+	}
+	if s.Meta == nil {
+		return fmt.Errorf("evaluate: %s split %q has no dataset description", what, s.Name)
+	}
+	if k := len(s.Meta.Classes); k != info.NumClasses {
+		return fmt.Errorf("evaluate: class-count mismatch: the model has %d classes, dataset %q has %d (%s split %q)",
+			info.NumClasses, s.Meta.Name, k, what, s.Name)
+	}
+	if s.Len() == 0 {
+		return fmt.Errorf("evaluate: %s split %q is empty", what, s.Name)
+	}
+	return nil
+}
+
+// subset returns s restricted to n evenly spaced samples (s itself if
+// n <= 0 or n >= s.Len()).
+func subset(s *dataset.Split, n int) *dataset.Split {
+	if n <= 0 || n >= s.Len() {
+		return s
+	}
+	sub := *s
+	sub.Entries = make([]dataset.Entry, n)
+	for i := range n {
+		sub.Entries[i] = s.Entries[i*s.Len()/n]
+	}
+	return &sub
+}
+
+// batchFn receives one batch: the image tensor, its logits and the score
+// maps of the pass's scorers (in order).
+type batchFn func(b *dataset.Batch, logits *tensor.Tensor, scores []*tensor.Tensor) error
+
+// pass runs m and the scorers over a split, batch by batch.
+func (e *evaluator) pass(split *dataset.Split, phase string, scorers []*scorer, fn batchFn) error {
+	loader, err := dataset.NewLoader(split, dataset.LoaderConfig{
+		BatchSize: e.opt.BatchSize, Workers: e.opt.Workers, Mean: e.info.Mean, Std: e.info.Std,
+	})
+	if err != nil {
+		return err
+	}
+	var bar *progressbar.ProgressBar
+	if e.opt.Progress != nil {
+		bar = progressbar.NewOptions(split.Len(), progressbar.OptionSetWriter(e.opt.Progress),
+			progressbar.OptionSetDescription(phase), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("img"), progressbar.OptionClearOnFinish())
+		defer bar.Close()
+	}
+	it := loader.Epoch(context.Background(), 0)
+	defer it.Close()
+	k := e.info.NumClasses
+	for {
+		b, err := it.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		images := tensor.FromData(b.Images, b.N, 3, b.H, b.W)
+		t0 := time.Now()
+		logits, err := e.model.Logits(images)
+		if err != nil {
+			return fmt.Errorf("evaluate: forward pass on %s: %w", b.IDs[0], err)
+		}
+		e.forward += time.Since(t0)
+		if logits == nil || !tensor.ShapeEqual(logits.Shape, []int{b.N, k, b.H, b.W}) {
+			var got []int
+			if logits != nil {
+				got = logits.Shape
+			}
+			if len(got) == 4 && got[1] != k {
+				return fmt.Errorf("evaluate: class-count mismatch: the model declares %d classes but returns %d logits per pixel", k, got[1])
+			}
+			return fmt.Errorf("evaluate: model returned logits of shape %v for a %dx3x%dx%d batch, want %v", got, b.N, b.H, b.W, []int{b.N, k, b.H, b.W})
+		}
+		maps := make([]*tensor.Tensor, len(scorers))
+		for i, s := range scorers {
+			t0 := time.Now()
+			var out *tensor.Tensor
+			if s.logit != nil {
+				out, err = s.logit.Score(logits)
+			} else {
+				out, err = s.model.ScoreImages(e.model, images)
+			}
+			if err != nil {
+				return fmt.Errorf("evaluate: score %s: %w", s.spec, err)
+			}
+			if len(out.Data) != b.N*b.H*b.W {
+				return fmt.Errorf("evaluate: score %s returned %d values for %d pixels", s.spec, len(out.Data), b.N*b.H*b.W)
+			}
+			s.elapsed += time.Since(t0)
+			maps[i] = out
+		}
+		if err := fn(b, logits, maps); err != nil {
+			return err
+		}
+		if bar != nil {
+			_ = bar.Add(b.N)
+		}
+	}
+}
+
+// evaluator carries one evaluation's state.
+type evaluator struct {
+	model   ood.Model
+	info    Info
+	opt     Options
+	specs   []Spec
+	fitted  map[string]ood.ModelScorer // react@c and sml, by Spec.String()
+	sml     *ood.SML
+	forward time.Duration
+}
+
+// scorer is one score of one pass. Model scorers are rebuilt per pass so
+// MC dropout's masks on the test split do not depend on whether a
+// calibration pass ran first.
+type scorer struct {
+	spec    Spec
+	detail  string
+	temp    float32
+	logit   ood.Scorer
+	model   ood.ModelScorer
+	elapsed time.Duration
+}
+
+func (e *evaluator) newScorers() ([]*scorer, error) {
+	out := make([]*scorer, len(e.specs))
+	for i, sp := range e.specs {
+		s := &scorer{spec: sp, temp: sp.temperature(&e.opt)}
+		d, _ := lookupScore(sp.Name)
+		switch {
+		case d.logit:
+			T := s.temp
+			if T == 0 {
+				T = 1 // max-logit: unused, but must be valid
+			}
+			s.logit = ood.LogitScorer{Kind: d.kind, T: T}
+		case sp.Name == "sml" && e.sml != nil:
+			s.logit = e.sml
+		case sp.Name == "odin":
+			s.model = ood.ODIN{T: s.temp, Eps: e.opt.ODINEps}
+		case sp.Name == "mcdropout":
+			k := e.opt.MCPasses
+			if sp.Value > 0 {
+				k = int(sp.Value)
+			}
+			s.model = ood.NewMCDropout(k, e.opt.MCMeasure, e.opt.Seed)
+		case sp.Name == "react" && e.fitted[sp.String()] != nil:
+			s.model = e.fitted[sp.String()]
+		}
+		if s.logit == nil && s.model == nil {
+			return nil, fmt.Errorf("evaluate: score %s was not fitted", sp)
+		}
+		if s.logit != nil {
+			s.detail = s.logit.Name()
+		} else {
+			s.detail = s.model.Name()
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+func (e *evaluator) reactPercentile(sp Spec) float64 {
+	if sp.Value > 0 {
+		return sp.Value
+	}
+	return e.opt.ReActPercentile
+}
+
+// fit estimates ReAct's clipping thresholds and SML's class statistics on
+// FitImages images of the fit split, in one pass.
+func (e *evaluator) fit() error {
+	// One activation sample serves every ReAct percentile.
+	var reacts []Spec
+	var reactFit *ood.ReActFit
+	var smlFit *ood.SMLFit
+	for _, sp := range e.specs {
+		switch sp.Name {
+		case "react":
+			if reactFit == nil {
+				f, err := ood.NewReActFit(e.reactPercentile(sp), 0, e.opt.Seed)
+				if err != nil {
+					return fmt.Errorf("evaluate: score %s: %w", sp, err)
+				}
+				reactFit = f
+			}
+			reacts = append(reacts, sp)
+		case "sml":
+			smlFit = ood.NewSMLFit(e.info.NumClasses)
+		}
+	}
+	if reactFit == nil && smlFit == nil {
+		return nil
+	}
+	if e.opt.FitSplit == nil {
+		return errors.New("evaluate: scores react and sml are fitted on training images: set a fit split (train)")
+	}
+	if err := checkSplit("fit", e.opt.FitSplit, &e.info); err != nil {
+		return err
+	}
+	fm, isFM := e.model.(ood.FeatureModel)
+	if reactFit != nil && !isFM {
+		return fmt.Errorf("evaluate: react needs pre-logit features, which model %T does not expose", e.model)
+	}
+	split := subset(e.opt.FitSplit, e.opt.FitImages)
+	err := e.pass(split, "fit "+split.Name, nil, func(b *dataset.Batch, logits *tensor.Tensor, _ []*tensor.Tensor) error {
+		if smlFit != nil {
+			if err := smlFit.Add(logits); err != nil {
+				return err
+			}
+		}
+		if reactFit == nil {
+			return nil
+		}
+		feat, err := fm.Features(tensor.FromData(b.Images, b.N, 3, b.H, b.W))
+		if err != nil {
+			return fmt.Errorf("evaluate: react: features: %w", err)
+		}
+		return reactFit.AddFeatures(feat)
+	})
+	if err != nil {
+		return err
+	}
+	e.forward = 0
+	e.fitted = map[string]ood.ModelScorer{}
+	for _, sp := range reacts {
+		r, err := reactFit.FinishAt(e.reactPercentile(sp))
+		if err != nil {
+			return err
+		}
+		e.fitted[sp.String()] = r
+	}
+	if smlFit != nil {
+		if e.sml, err = smlFit.Finish(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// collect runs the scorers over a split and returns their score maps
+// (concatenated over images) with the OOD labels.
+func (e *evaluator) collect(split *dataset.Split, phase string) ([][]float32, []uint8, error) {
+	scorers, err := e.newScorers()
+	if err != nil {
+		return nil, nil, err
+	}
+	scores := make([][]float32, len(scorers))
+	var labels []uint8
+	err = e.pass(split, phase, scorers, func(b *dataset.Batch, _ *tensor.Tensor, maps []*tensor.Tensor) error {
+		n := len(labels)
+		labels = append(labels, make([]uint8, len(b.Labels))...)
+		oodLabels(labels[n:], b.Labels, split.Meta)
+		for i, m := range maps {
+			scores[i] = append(scores[i], m.Data...)
+		}
+		return nil
+	})
+	return scores, labels, err
+}
+
+func newEvaluator(m ood.Model, info Info, opt Options) (*evaluator, error) {
+	if m == nil {
+		return nil, errors.New("evaluate: nil model")
+	}
+	if info.NumClasses < 1 || info.NumClasses >= 250 {
+		return nil, fmt.Errorf("evaluate: model has %d classes; want 1..249", info.NumClasses)
+	}
+	if err := opt.setDefaults(); err != nil {
+		return nil, err
+	}
+	specs, err := ParseScores(opt.Scores)
+	if err != nil {
+		return nil, err
+	}
+	return &evaluator{model: m, info: info, opt: opt, specs: specs}, nil
+}
+
+// RunModel evaluates model m on split: closed-set mIoU, and for every score
+// of opt.Scores the pixel-level AP, FPR95 and AUROC of anomaly detection
+// (anomaly pixels positive; inlier and unknown-label pixels negative; void
+// excluded) and, when a threshold is available, the open-mIoU of the
+// outlier-aware segmentation (ood.Fuse). m runs in evaluation mode via
+// ood.Model.Logits; model-based scores need the interfaces of package ood
+// (GradModel for odin, StochasticModel for mcdropout, FeatureModel for
+// react). Results are deterministic for a given model, data and Options.
+func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Report, error) {
+	e, err := newEvaluator(m, info, opt)
+	if err != nil {
+		return nil, err
+	}
+	opt = e.opt
+	if err := checkSplit("evaluation", split, &info); err != nil {
+		return nil, err
+	}
+	split = subset(split, opt.MaxImages)
+	if err := e.fit(); err != nil {
+		return nil, err
+	}
+
+	// Thresholds for open-mIoU.
+	thresholds := make([]*float32, len(e.specs))
+	sources := make([]string, len(e.specs))
+	if opt.CalibSplit != nil && len(e.specs) > 0 {
+		if err := checkSplit("calibration", opt.CalibSplit, &info); err != nil {
+			return nil, err
+		}
+		cs := subset(opt.CalibSplit, opt.MaxImages)
+		scores, labels, err := e.collect(cs, "calibrate "+cs.Name)
+		if err != nil {
+			return nil, err
+		}
+		for i := range e.specs {
+			thr, err := ood.CalibrateThreshold(scores[i], labels, voidLabel, opt.TPR)
+			if err != nil {
+				return nil, fmt.Errorf("evaluate: calibrating %s on %s split %q: %w", e.specs[i], cs.Meta.Name, cs.Name, err)
+			}
+			thresholds[i] = &thr
+			sources[i] = fmt.Sprintf("%s %s TPR %g", cs.Meta.Name, cs.Name, opt.TPR)
+		}
+	} else if info.Threshold != nil {
+		for i, sp := range e.specs {
+			if sp.matches(info.Score, info.Temperature, &opt) {
+				thr := *info.Threshold
+				thresholds[i] = &thr
+				sources[i] = "model.json"
+				if info.CalibratedOn != "" {
+					sources[i] += " (" + info.CalibratedOn + ")"
+				}
+			}
+		}
+	}
+
+	scorers, err := e.newScorers()
+	if err != nil {
+		return nil, err
+	}
+	e.forward = 0
+	k := info.NumClasses
+	closed := metrics.NewConfusion(k)
+	open := make([]*metrics.Confusion, len(scorers))
+	for i := range open {
+		if thresholds[i] != nil {
+			open[i] = metrics.NewConfusion(k + 1)
+		}
+	}
+	scores := make([][]float32, len(scorers))
+	var labels []uint8
+	imageSize, sameSize, nImages := -1, true, 0
+	meta := split.Meta
+	err = e.pass(split, "eval "+split.Name, scorers, func(b *dataset.Batch, logits *tensor.Tensor, maps []*tensor.Tensor) error {
+		hw := b.H * b.W
+		if imageSize < 0 {
+			imageSize = hw
+		}
+		sameSize = sameSize && imageSize == hw
+		nImages += b.N
+		arg, err := ood.Argmax(logits)
+		if err != nil {
+			return err
+		}
+		pred := make([]uint8, len(arg))
+		for i, c := range arg {
+			pred[i] = uint8(c)
+		}
+		gt := make([]uint8, len(b.Labels))
+		segLabels(gt, b.Labels, k, meta, false)
+		if err := closed.Add(gt, pred, voidLabel); err != nil {
+			return err
+		}
+		segLabels(gt, b.Labels, k, meta, true)
+		for i, m := range maps {
+			scores[i] = append(scores[i], m.Data...)
+			if open[i] == nil {
+				continue
+			}
+			fused, err := ood.Fuse(logits, m, *thresholds[i])
+			if err != nil {
+				return err
+			}
+			if err := open[i].Add(gt, fused, voidLabel); err != nil {
+				return err
+			}
+		}
+		n := len(labels)
+		labels = append(labels, make([]uint8, len(b.Labels))...)
+		oodLabels(labels[n:], b.Labels, meta)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	rep := &Report{
+		Model: info.Name, Dataset: meta.Name, Split: split.Name, Protocol: protocolName(opt.Protocol),
+		Engine: engineName(opt.Engine), Images: nImages, MIoU: closed.MIoU(),
+		ForwardMsPerImage: perImageMs(e.forward, nImages),
+	}
+	if opt.CalibSplit != nil && len(e.specs) > 0 {
+		rep.CalibSplit = opt.CalibSplit.Name
+		rep.TPR = opt.TPR
+	}
+	for c, v := range closed.IoU() {
+		rep.ClassIoU = append(rep.ClassIoU, ClassIoU{Class: meta.Classes[c], IoU: v})
+	}
+	for _, l := range labels {
+		if l != voidLabel {
+			rep.Pixels++
+			if l == 1 {
+				rep.Anomalies++
+			}
+		}
+	}
+	if len(scorers) > 0 {
+		if opt.Protocol == metrics.PerImage && !sameSize {
+			return nil, errors.New("evaluate: the per-image protocol needs images of equal size")
+		}
+		if rep.Anomalies == 0 {
+			return nil, fmt.Errorf("evaluate: split %q of %s has no anomaly pixels: OOD metrics need some", split.Name, meta.Name)
+		}
+	}
+	for i, s := range scorers {
+		sum, err := metrics.Evaluate(scores[i], labels, imageSize, metrics.Options{
+			Ignore: voidLabel, Protocol: opt.Protocol, Engine: opt.Engine,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("evaluate: score %s: %w", s.spec, err)
+		}
+		r := ScoreResult{
+			Score: s.spec.String(), Detail: s.detail, Temperature: s.temp,
+			AP: sum.AP, FPR95: sum.FPR95, AUROC: sum.AUROC, Images: sum.Images, Bounds: sum.Bounds,
+			Threshold: thresholds[i], ThresholdSource: sources[i],
+			MsPerImage: perImageMs(s.elapsed, nImages),
+		}
+		if open[i] != nil {
+			v, err := open[i].OpenMIoU(k)
+			if err != nil {
+				return nil, err
+			}
+			r.OpenMIoU = &v
+		}
+		rep.Scores = append(rep.Scores, r)
+	}
+	return rep, nil
+}
+
+func perImageMs(d time.Duration, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return float64(d.Microseconds()) / 1e3 / float64(n)
+}
+
+func protocolName(p metrics.Protocol) string {
+	if p == metrics.PerImage {
+		return "per-image"
+	}
+	return "pooled"
+}
+
+func engineName(e metrics.Engine) string {
+	if e == metrics.EngineStreaming {
+		return "streaming"
+	}
+	return "exact"
+}
