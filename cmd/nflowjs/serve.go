@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nflowjs/nflowjs/serve"
+)
+
+func init() {
+	rootCmd.AddCommand(newServeCmd())
+}
+
+func newServeCmd() *cobra.Command {
+	var mf modelFlags
+	var addr string
+	var cfg serve.Config
+	var maxBodyMB float64
+	cmd := &cobra.Command{
+		Use:   "serve --model RUN [--addr 127.0.0.1:8080]",
+		Short: "Serve outlier-aware segmentation over HTTP, with a web page",
+		Long: `serve loads a trained model bundle and answers:
+
+  POST /v1/predict   an image (raw body, or multipart field "image") -> JSON with
+                     the summary and base64 PNG layers (seg, ood, fused, overlay,
+                     score); ?format=png&layer=ood|seg|fused|overlay|score returns
+                     one PNG; ?threshold=X overrides the calibrated threshold
+  GET  /healthz      model, threshold and limits as JSON
+  GET  /metrics      Prometheus text format (requests by code, latency, in flight)
+  GET  /             a page to upload an image and compare the layers, with a
+                     threshold slider
+
+Limits: --max-body-mb, --max-pixels (413 beyond), --max-concurrent predictions
+(503 beyond), read/write timeouts. SIGINT or SIGTERM stops accepting
+connections and lets requests in progress finish (up to --shutdown-timeout).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := mf.pipeline(cmd)
+			if err != nil {
+				return err
+			}
+			if !(maxBodyMB > 0) {
+				return fmt.Errorf("--max-body-mb %g must be positive", maxBodyMB)
+			}
+			if cfg.MaxPixels <= 0 || cfg.MaxConcurrent <= 0 {
+				return fmt.Errorf("--max-pixels and --max-concurrent must be positive")
+			}
+			cfg.MaxBodyBytes = int64(maxBodyMB * (1 << 20))
+			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			cfg.Logger = logger
+			s, err := serve.New(p, cfg)
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			c := p.Config()
+			if c.Threshold == nil {
+				noThresholdNote(cmd.ErrOrStderr(), mf.model)
+			}
+			logger.Info("serving", "url", "http://"+ln.Addr().String()+"/", "model", mf.model, "score", p.ScoreName(),
+				"threshold", fmtThreshold(c.Threshold), "max_pixels", cfg.MaxPixels, "max_concurrent", cfg.MaxConcurrent)
+			return s.Run(ctx, ln)
+		},
+	}
+	mf.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&addr, "addr", "127.0.0.1:8080", "listen address")
+	fl.Float64Var(&maxBodyMB, "max-body-mb", float64(serve.DefaultMaxBodyBytes)/(1<<20), "largest request body, MiB")
+	fl.IntVar(&cfg.MaxPixels, "max-pixels", serve.DefaultMaxPixels, "largest image, width × height")
+	fl.IntVar(&cfg.MaxConcurrent, "max-concurrent", serve.DefaultMaxConcurrent, "predictions in progress before 503")
+	fl.DurationVar(&cfg.ReadTimeout, "read-timeout", serve.DefaultReadTimeout, "time to read a whole request")
+	fl.DurationVar(&cfg.WriteTimeout, "write-timeout", serve.DefaultWriteTimeout, "time to answer a request, inference included")
+	fl.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", serve.DefaultShutdownTimeout, "grace period for requests in progress on SIGTERM")
+	return cmd
+}
+
+func fmtThreshold(t *float32) string {
+	if t == nil {
+		return "none"
+	}
+	return fmt.Sprint(*t)
+}

@@ -1,0 +1,74 @@
+package infer
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/nflowjs/nflowjs/dataset"
+	"github.com/nflowjs/nflowjs/ood"
+	"github.com/nflowjs/nflowjs/tensor"
+)
+
+// benchLogits returns 1×19×1024×2048 logits ~ N(0, 3²), the shape of the
+// predict bench workload.
+func benchLogits() *tensor.Tensor {
+	const k, h, w = 19, 1024, 2048
+	r := rand.New(rand.NewPCG(0, 0))
+	l := tensor.New(1, k, h, w)
+	for i := range l.Data {
+		l.Data[i] = float32(r.NormFloat64() * 3)
+	}
+	return l
+}
+
+// BenchmarkPostForward times the stages after the forward pass on a
+// full-HD logit map: the NFlowJS score, the argmax, the threshold fusion
+// and the summary (statistics + components).
+func BenchmarkPostForward(b *testing.B) {
+	logits := benchLogits()
+	classes := make([]string, 19)
+	for i := range classes {
+		classes[i] = string(rune('a' + i))
+	}
+	p, err := New(constModel{logits}, Config{Classes: classes, Mean: [3]float32{}, Std: [3]float32{1, 1, 1}, Score: "js"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("js", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := ood.JSAnomaly(logits, 2); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("argmax", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := ood.Argmax(logits); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("score+fuse", func(b *testing.B) {
+		thr := float32(-0.1)
+		for b.Loop() {
+			if err := p.scoreAndFuse(&Result{p: p}, logits, &thr); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("summary", func(b *testing.B) {
+		thr := float32(-0.1)
+		r := &Result{p: p, Input: &dataset.Image{W: 2048, H: 1024}}
+		if err := p.scoreAndFuse(r, logits, &thr); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			r.summarize("bench")
+		}
+		b.ReportMetric(float64(r.Summary.ComponentsTotal), "components")
+	})
+}
+
+type constModel struct{ l *tensor.Tensor }
+
+func (m constModel) Logits(*tensor.Tensor) (*tensor.Tensor, error) { return m.l, nil }

@@ -1,0 +1,247 @@
+package infer
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/nflowjs/nflowjs/ood"
+)
+
+// Summary is the JSON description of one prediction.
+type Summary struct {
+	Image  string `json:"image,omitempty"` // file name or upload name
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	// Score is the anomaly score and temperature, e.g. "js(T=2)";
+	// higher = more anomalous.
+	Score string `json:"score"`
+	// ScoreRange is the interval the heatmap's colour map spans (its
+	// legend): the score's natural bounds when it has them (js ∈
+	// [−JSmax(K), 0]), else this image's minimum and maximum.
+	ScoreRange [2]float32 `json:"score_range"`
+	ScoreMin   float32    `json:"score_min"`
+	ScoreMax   float32    `json:"score_max"`
+	ScoreMean  float64    `json:"score_mean"`
+	// NonFinite counts NaN or infinite scores (a diverged model); they
+	// are left out of the statistics and never anomalous.
+	NonFinite int `json:"non_finite,omitempty"`
+	// Threshold of the outlier-aware fusion, null if none.
+	Threshold       *float32 `json:"threshold"`
+	ThresholdSource string   `json:"threshold_source,omitempty"`
+	// AnomalousPixels and AnomalousFraction count pixels with score >
+	// threshold; null without a threshold.
+	AnomalousPixels   *int     `json:"anomalous_pixels"`
+	AnomalousFraction *float64 `json:"anomalous_fraction"`
+	// Components are the 8-connected anomaly regions, largest first, at
+	// most Config.MaxComponents of ComponentsTotal.
+	Components      []Component `json:"components"`
+	ComponentsTotal int         `json:"components_total"`
+	// ClassFractions is the closed-set share of each class.
+	ClassFractions map[string]float64 `json:"class_fractions"`
+	// Warning explains missing layers (no calibrated threshold).
+	Warning  string             `json:"warning,omitempty"`
+	TimingMS map[string]float64 `json:"timing_ms"`
+}
+
+// Component is one connected anomaly region.
+type Component struct {
+	ID     int `json:"id"` // 1-based, in order of decreasing size
+	Pixels int `json:"pixels"`
+	// BBox is [x_min, y_min, x_max, y_max], inclusive pixel coordinates.
+	BBox      [4]int     `json:"bbox"`
+	Centroid  [2]float64 `json:"centroid"` // mean x, mean y
+	MeanScore float64    `json:"mean_score"`
+	MaxScore  float32    `json:"max_score"`
+}
+
+// NoThresholdWarning is the Summary.Warning when no threshold is known.
+const NoThresholdWarning = "no threshold: none was given and the model bundle has no calibrated threshold for this score " +
+	"(run `nflowjs calibrate` or pass --threshold); only the closed-set segmentation and the score map are produced"
+
+// scoreBounds returns the natural range of kind's score for k classes, or
+// ok = false for unbounded scores.
+func scoreBounds(kind ood.Kind, k int) (lo, hi float32, ok bool) {
+	lnK := math.Log(float64(k))
+	switch kind {
+	case ood.NFlowJS:
+		return float32(-ood.JSMax(k)), 0, true
+	case ood.MSP:
+		return -1, float32(-1 / float64(k)), true
+	case ood.Entropy:
+		return 0, float32(lnK), true
+	case ood.ReverseKL:
+		return float32(-lnK), 0, true
+	}
+	return 0, 0, false
+}
+
+func (r *Result) summarize(source string) {
+	p := r.p
+	w, h := r.Input.W, r.Input.H
+	s := Summary{Width: w, Height: h, Score: p.ScoreName(), Threshold: r.Threshold, Components: []Component{}}
+	if r.Threshold != nil {
+		s.ThresholdSource = source
+	} else {
+		s.Warning = NoThresholdWarning
+	}
+	// Statistics over finite scores only: JSON cannot carry NaN.
+	lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
+	var sum float64
+	for _, v := range r.Scores {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			s.NonFinite++
+			continue
+		}
+		lo, hi = min(lo, v), max(hi, v)
+		sum += float64(v)
+	}
+	if n := len(r.Scores) - s.NonFinite; n > 0 {
+		s.ScoreMin, s.ScoreMax, s.ScoreMean = lo, hi, sum/float64(n)
+	} else {
+		lo, hi = 0, 0
+	}
+	if blo, bhi, ok := scoreBounds(p.score.Kind, len(p.cfg.Classes)); ok {
+		r.Range = [2]float32{blo, bhi}
+	} else {
+		if !(hi > lo) {
+			lo, hi = lo-0.5, lo+0.5
+		}
+		r.Range = [2]float32{lo, hi}
+	}
+	s.ScoreRange = r.Range
+	counts := make([]int, len(p.cfg.Classes))
+	for _, c := range r.Labels {
+		counts[c]++
+	}
+	s.ClassFractions = make(map[string]float64, len(counts))
+	for c, n := range counts {
+		s.ClassFractions[p.cfg.Classes[c]] = float64(n) / float64(len(r.Labels))
+	}
+	if r.Threshold != nil {
+		mask := make([]bool, len(r.Scores))
+		n := 0
+		for i, v := range r.Scores {
+			if v > *r.Threshold && !math.IsInf(float64(v), 0) {
+				mask[i] = true
+				n++
+			}
+		}
+		frac := float64(n) / float64(len(mask))
+		s.AnomalousPixels, s.AnomalousFraction = &n, &frac
+		s.Components, s.ComponentsTotal = components(mask, r.Scores, w, h, p.cfg.MaxComponents)
+	}
+	r.Summary = s
+}
+
+// components labels the 8-connected regions of mask (two-pass union-find,
+// as metrics' SMIYC evaluation does) and returns the largest max of them
+// with their boxes and score statistics, plus the total count.
+func components(mask []bool, scores []float32, w, h, maxN int) ([]Component, int) {
+	lab := make([]int32, w*h)
+	parent := []int32{0}
+	find := func(x int32) int32 {
+		for parent[x] != x {
+			parent[x] = parent[parent[x]]
+			x = parent[x]
+		}
+		return x
+	}
+	union := func(a, b int32) int32 {
+		a, b = find(a), find(b)
+		if a < b {
+			parent[b] = a
+			return a
+		}
+		parent[a] = b
+		return b
+	}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			i := y*w + x
+			if !mask[i] {
+				continue
+			}
+			var l int32
+			link := func(j int) {
+				if lab[j] == 0 {
+					return
+				}
+				if l == 0 {
+					l = lab[j]
+				} else {
+					l = union(l, lab[j])
+				}
+			}
+			if x > 0 {
+				link(i - 1)
+			}
+			if y > 0 {
+				if x > 0 {
+					link(i - w - 1)
+				}
+				link(i - w)
+				if x+1 < w {
+					link(i - w + 1)
+				}
+			}
+			if l == 0 {
+				l = int32(len(parent))
+				parent = append(parent, l)
+			}
+			lab[i] = l
+		}
+	}
+	// Compact the roots to 0..n-1 in raster order of their first pixel and
+	// accumulate per component in slices (a map per pixel would dominate
+	// the summary of a full-HD image).
+	type acc struct {
+		n              int
+		x0, y0, x1, y1 int
+		sx, sy, sum    float64
+		maxS           float32
+	}
+	compact := make([]int32, len(parent))
+	for i := range compact {
+		compact[i] = -1
+	}
+	var accs []acc
+	for i, l := range lab {
+		if l == 0 {
+			continue
+		}
+		root := find(l)
+		c := compact[root]
+		x, y := i%w, i/w
+		if c < 0 {
+			c = int32(len(accs))
+			compact[root] = c
+			accs = append(accs, acc{x0: x, y0: y, x1: x, y1: y, maxS: scores[i]})
+		}
+		a := &accs[c]
+		a.n++
+		a.x0, a.y0, a.x1, a.y1 = min(a.x0, x), min(a.y0, y), max(a.x1, x), max(a.y1, y)
+		a.sx += float64(x)
+		a.sy += float64(y)
+		a.sum += float64(scores[i])
+		a.maxS = max(a.maxS, scores[i])
+	}
+	order := make([]int32, len(accs))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	// Largest first; ties keep raster order of the first pixel.
+	slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(accs[b].n, accs[a].n) })
+	total := len(order)
+	if len(order) > maxN {
+		order = order[:maxN]
+	}
+	out := make([]Component, len(order))
+	for i, c := range order {
+		a := accs[c]
+		n := float64(a.n)
+		out[i] = Component{ID: i + 1, Pixels: a.n, BBox: [4]int{a.x0, a.y0, a.x1, a.y1},
+			Centroid: [2]float64{a.sx / n, a.sy / n}, MeanScore: a.sum / n, MaxScore: a.maxS}
+	}
+	return out, total
+}
