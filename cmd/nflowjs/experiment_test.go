@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nflowjs/nflowjs/experiment"
+)
+
+// runExperiment runs `nflowjs experiment` in-process; its steps run as
+// subprocesses of the test binary (see TestMain).
+func runExperiment(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	t.Setenv(testAsCLIEnv, "1") // inherited by the step subprocesses only
+	var errOut bytes.Buffer
+	rootCmd.SetArgs(append([]string{"experiment"}, args...))
+	rootCmd.SetErr(&errOut)
+	defer rootCmd.SetErr(nil)
+	err := rootCmd.Execute()
+	return errOut.String(), err
+}
+
+// TestExperimentEndToEnd runs the whole paper suite with the tiny "test"
+// profile through the real commands: data generation, stage 1, flow
+// pre-training, every joint variant, calibration, evaluation and the toy;
+// then checks the report, the cache on a re-run, and resuming a step whose
+// run was cut short.
+func TestExperimentEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	log, err := runExperiment(t, "--suite", "paper", "--profile", "test", "--out", dir, "--quiet")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log)
+	}
+	res, err := experiment.ReadResults(filepath.Join(dir, experiment.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every variant on both benchmarks evaluated, plus the stage-1 model.
+	p, _ := experiment.GetProfile("test")
+	if want := 2 * (1 + len(p.Variants)); len(res.Runs) != want {
+		t.Fatalf("%d evaluated models, want %d", len(res.Runs), want)
+	}
+	for _, run := range res.Runs {
+		if len(run.Rows) < 8 {
+			t.Errorf("%s: %d scores", run.Step, len(run.Rows))
+		}
+		for _, row := range run.Rows {
+			if row.AUROC < 0 || row.AUROC > 1 || row.AP < 0 || row.AP > 1 {
+				t.Errorf("%s %s: AP %v AUROC %v", run.Step, row.Score, row.AP, row.AUROC)
+			}
+		}
+	}
+	if res.Toy == nil {
+		t.Fatal("no toy result")
+	}
+	report, err := os.ReadFile(filepath.Join(dir, experiment.ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## Main results on `road`", "## Main results on `aerial`", "Table 7", "Table 8", "Table 10", "## Table 5",
+		"**NFlowJS** (flow negatives, JS, T=2)", "## Discussion", "figures/toy_figure2.png", "short run"} {
+		if !strings.Contains(string(report), want) {
+			t.Errorf("REPORT.md lacks %q", want)
+		}
+	}
+	for _, f := range []string{"toy_figure2.png", "figure3_left.png", "main_ap_road.png", "road_negatives_end.png", "road_figure11_maxlogit.png", "road_pr_roc.png", "road_nflowjs_00000_ood.png", "road_figure3_right.png"} {
+		if _, err := os.Stat(filepath.Join(dir, experiment.FiguresDir, f)); err != nil {
+			t.Errorf("figure: %v", err)
+		}
+	}
+
+	// A re-run executes nothing and reproduces the results.
+	log, err = runExperiment(t, "--suite", "paper", "--profile", "test", "--out", dir, "--quiet")
+	if err != nil {
+		t.Fatalf("re-run: %v\n%s", err, log)
+	}
+	if strings.Contains(log, ": ran in") || strings.Contains(log, ": resumed in") {
+		t.Fatalf("re-run executed steps:\n%s", log)
+	}
+	res2, err := experiment.ReadResults(filepath.Join(dir, experiment.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := res.Lookup("road", experiment.VariantNFlowJS, "js", experiment.MetricAP), res2.Lookup("road", experiment.VariantNFlowJS, "js", experiment.MetricAP); a != b {
+		t.Fatalf("cached re-run changed results: %+v vs %+v", a, b)
+	}
+
+	// Simulate a joint-training step killed after its checkpoint: drop its
+	// DONE marker. The next run continues it with --resume (the real
+	// `train joint --resume`) and re-runs only what depends on it.
+	var joint string
+	for _, s := range res.Steps {
+		if s.Name == "joint-road-nflowjs-s1" {
+			joint = filepath.Join(dir, s.Dir)
+		}
+	}
+	if joint == "" {
+		t.Fatal("no joint-road-nflowjs-s1 step")
+	}
+	if err := os.Remove(filepath.Join(joint, experiment.DoneFile)); err != nil {
+		t.Fatal(err)
+	}
+	log, err = runExperiment(t, "--suite", "paper", "--profile", "test", "--out", dir, "--quiet")
+	if err != nil {
+		t.Fatalf("resume: %v\n%s", err, log)
+	}
+	if !strings.Contains(log, "joint-road-nflowjs-s1: resumed in") {
+		t.Fatalf("joint step not resumed:\n%s", log)
+	}
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, ": ran in") && !strings.Contains(line, "road-nflowjs-s1") {
+			t.Errorf("unrelated step re-ran: %s", line)
+		}
+	}
+	info, err := experiment.ReadDone(joint)
+	if err != nil || !info.Resumed || !strings.HasSuffix(strings.Join(info.Args, " "), "--resume") {
+		t.Fatalf("DONE after resume: %+v, %v", info, err)
+	}
+}
+
+func TestCheckCommand(t *testing.T) {
+	if err := checkCommand([]string{"train", "flow", "--data", "x", "--out", "{out}", "--steps", "3"}); err != nil {
+		t.Fatalf("existing command rejected: %v", err)
+	}
+	var me *experiment.MissingCommandError
+	err := checkCommand([]string{"train", "nonexistent", "--out", "{out}"})
+	if !errors.As(err, &me) || me.Command != "nflowjs train nonexistent" {
+		t.Fatalf("missing subcommand: %v", err)
+	}
+	err = checkCommand([]string{"frobnicate", "--out", "x"})
+	if !errors.As(err, &me) || me.Command != "nflowjs frobnicate" {
+		t.Fatalf("missing command: %v", err)
+	}
+	err = checkCommand([]string{"train", "flow", "--no-such-flag", "1"})
+	if !errors.As(err, &me) || me.Flag != "no-such-flag" || me.Command != "nflowjs train flow" {
+		t.Fatalf("missing flag: %v", err)
+	}
+}
+
+func TestDemoSummary(t *testing.T) {
+	res, err := experiment.ReadResults(filepath.Join("..", "..", "experiment", "testdata", "results_fixture.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	printDemoSummary(&out, res, "demo-dir", 0)
+	for _, want := range []string{"SHORT run", "stage-1 model, max-softmax (MSP)     10.5%   59.5%   80.0%   70.0%",
+		"NFlowJS model, JS score (T=2)        30.5%   19.5%   95.0%   69.5%", "AUROC max-softmax 40.0%, NFlowJS 99.0%",
+		filepath.Join("demo-dir", "REPORT.md")} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "joint-road-rkl") {
+		t.Errorf("summary offers a failed joint run as the NFlowJS model:\n%s", out.String())
+	}
+}
