@@ -145,6 +145,9 @@ func PaperSuite(p Profile) (*Plan, error) {
 				if p.JointBackboneLR > 0 {
 					args = append(args, "--backbone-lr", strconv.FormatFloat(p.JointBackboneLR, 'g', -1, 64))
 				}
+				if p.JointLambda > 0 {
+					args = append(args, "--lambda", strconv.FormatFloat(p.JointLambda, 'g', -1, 64))
+				}
 				if p.JointFlowTemperature > 0 {
 					args = append(args, "--flow-temperature", strconv.FormatFloat(p.JointFlowTemperature, 'g', -1, 64))
 				}
