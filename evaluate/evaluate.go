@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -85,6 +86,17 @@ type Options struct {
 	// Seed drives MC dropout's masks and ReAct's reservoir sample.
 	Seed uint64
 
+	// ScoreResolution is where the scores computed from logits (the logit
+	// scores and sml) are evaluated: "full" ("" selects it) on the
+	// full-resolution logits, or "native" on the model's native-resolution
+	// logits (1/4 for seg.Model) with each score map upsampled bilinearly
+	// to the image as the model upsamples its logits, the cheaper mode of
+	// `nflowjs predict --score-res native` (package infer). Native needs a
+	// model with NativeLogits and UpsampleNative methods (seg.Model). The
+	// argmax, mIoU and the fusion for open-mIoU keep the full-resolution
+	// logits; odin, mcdropout and react are unaffected.
+	ScoreResolution string
+
 	// Progress, if non-nil, receives progress bars.
 	Progress io.Writer
 }
@@ -126,7 +138,31 @@ func (o *Options) setDefaults() error {
 	if o.Engine != metrics.EngineExact && o.Engine != metrics.EngineStreaming {
 		return fmt.Errorf("evaluate: unknown metrics engine %d", o.Engine)
 	}
+	switch strings.ToLower(strings.TrimSpace(o.ScoreResolution)) {
+	case "", scoreResFull:
+		o.ScoreResolution = scoreResFull
+	case scoreResNative:
+		o.ScoreResolution = scoreResNative
+	default:
+		return fmt.Errorf("evaluate: score resolution %q: want %s or %s", o.ScoreResolution, scoreResFull, scoreResNative)
+	}
 	return nil
+}
+
+// Values of Options.ScoreResolution (package infer's ScoreResFull and
+// ScoreResNative).
+const (
+	scoreResFull   = "full"
+	scoreResNative = "native"
+)
+
+// nativeModel is a model whose logits are the bilinear upsampling of a
+// coarser grid (seg.Model; infer.NativeModel is the same interface):
+// UpsampleNative(NativeLogits(x), H, W) equals Logits(x), and
+// UpsampleNative maps any [N,C,h',w'] map of the native grid to H×W.
+type nativeModel interface {
+	NativeLogits(images *tensor.Tensor) (*tensor.Tensor, error)
+	UpsampleNative(x *tensor.Tensor, h, w int) (*tensor.Tensor, error)
 }
 
 // ScoreResult holds the metrics of one score.
@@ -279,7 +315,7 @@ func (e *evaluator) pass(split *dataset.Split, phase string, scorers []*scorer, 
 		}
 		images := tensor.FromData(b.Images, b.N, 3, b.H, b.W)
 		t0 := time.Now()
-		logits, err := e.model.Logits(images)
+		logits, native, err := e.logits(images)
 		if err != nil {
 			return fmt.Errorf("evaluate: forward pass on %s: %w", b.IDs[0], err)
 		}
@@ -298,9 +334,12 @@ func (e *evaluator) pass(split *dataset.Split, phase string, scorers []*scorer, 
 		for i, s := range scorers {
 			t0 := time.Now()
 			var out *tensor.Tensor
-			if s.logit != nil {
+			switch {
+			case s.logit != nil && native != nil:
+				out, err = e.nativeScore(s.logit, native, b.H, b.W)
+			case s.logit != nil:
 				out, err = s.logit.Score(logits)
-			} else {
+			default:
 				out, err = s.model.ScoreImages(e.model, images)
 			}
 			if err != nil {
@@ -321,8 +360,43 @@ func (e *evaluator) pass(split *dataset.Split, phase string, scorers []*scorer, 
 	}
 }
 
+// logits returns the full-resolution logits of a batch and, with the native
+// score resolution, the native-resolution ones they are upsampled from (one
+// forward pass either way); native is nil otherwise.
+func (e *evaluator) logits(images *tensor.Tensor) (logits, native *tensor.Tensor, err error) {
+	if e.native == nil {
+		logits, err = e.model.Logits(images)
+		return logits, nil, err
+	}
+	native, err = e.native.NativeLogits(images)
+	if err != nil {
+		return nil, nil, err
+	}
+	if native == nil || native.Dims() != 4 {
+		return nil, nil, errors.New("model returned no 4-D native logits")
+	}
+	_, _, h, w := images.NCHW()
+	logits, err = e.native.UpsampleNative(native, h, w)
+	return logits, native, err
+}
+
+// nativeScore scores native-resolution logits [N,K,h',w'] and upsamples
+// the maps to h×w as the model upsamples its logits.
+func (e *evaluator) nativeScore(s ood.Scorer, native *tensor.Tensor, h, w int) (*tensor.Tensor, error) {
+	m, err := s.Score(native)
+	if err != nil {
+		return nil, err
+	}
+	n, _, nh, nw := native.NCHW()
+	if len(m.Data) != n*nh*nw {
+		return nil, fmt.Errorf("%d values for a %dx%dx%d native grid", len(m.Data), n, nh, nw)
+	}
+	return e.native.UpsampleNative(tensor.FromData(m.Data, n, 1, nh, nw), h, w)
+}
+
 // evaluator carries one evaluation's state.
 type evaluator struct {
+	native  nativeModel // non-nil with the native score resolution
 	model   ood.Model
 	info    Info
 	opt     Options
@@ -495,7 +569,15 @@ func newEvaluator(m ood.Model, info Info, opt Options) (*evaluator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &evaluator{model: m, info: info, opt: opt, specs: specs}, nil
+	e := &evaluator{model: m, info: info, opt: opt, specs: specs}
+	if opt.ScoreResolution == scoreResNative {
+		nm, ok := m.(nativeModel)
+		if !ok {
+			return nil, fmt.Errorf("evaluate: score resolution %q needs a model with native-resolution logits (NativeLogits, UpsampleNative); %T has none", scoreResNative, m)
+		}
+		e.native = nm
+	}
+	return e, nil
 }
 
 // RunModel evaluates model m on split: closed-set mIoU, and for every score

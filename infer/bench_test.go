@@ -51,7 +51,7 @@ func BenchmarkPostForward(b *testing.B) {
 	b.Run("score+fuse", func(b *testing.B) {
 		thr := float32(-0.1)
 		for b.Loop() {
-			if err := p.scoreAndFuse(&Result{p: p}, logits, &thr); err != nil {
+			if err := p.scoreAndFuse(&Result{p: p}, logits, nil, &thr); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -59,7 +59,7 @@ func BenchmarkPostForward(b *testing.B) {
 	b.Run("summary", func(b *testing.B) {
 		thr := float32(-0.1)
 		r := &Result{p: p, Input: &dataset.Image{W: 2048, H: 1024}}
-		if err := p.scoreAndFuse(r, logits, &thr); err != nil {
+		if err := p.scoreAndFuse(r, logits, nil, &thr); err != nil {
 			b.Fatal(err)
 		}
 		for b.Loop() {
@@ -67,8 +67,39 @@ func BenchmarkPostForward(b *testing.B) {
 		}
 		b.ReportMetric(float64(r.Summary.ComponentsTotal), "components")
 	})
+	// ScoreResNative: the score on 1/4-resolution logits, upsampled ×4.
+	native := tensor.ResizeBilinear(logits, 256, 512)
+	pn, err := New(constNativeModel{native}, Config{Classes: classes, Mean: [3]float32{}, Std: [3]float32{1, 1, 1},
+		Score: "js", ScoreResolution: ScoreResNative})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("score+fuse/native", func(b *testing.B) {
+		thr := float32(-0.1)
+		r := &Result{p: pn, Input: &dataset.Image{W: 2048, H: 1024}}
+		for b.Loop() {
+			if err := pn.scoreAndFuse(r, logits, native, &thr); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 type constModel struct{ l *tensor.Tensor }
 
 func (m constModel) Logits(*tensor.Tensor) (*tensor.Tensor, error) { return m.l, nil }
+
+// constNativeModel returns fixed native logits and upsamples ×4 without
+// padding, as seg.Model does for sizes divisible by its stride.
+type constNativeModel struct{ l *tensor.Tensor }
+
+func (m constNativeModel) Logits(*tensor.Tensor) (*tensor.Tensor, error) {
+	_, _, h, w := m.l.NCHW()
+	return tensor.ResizeBilinear(m.l, 4*h, 4*w), nil
+}
+
+func (m constNativeModel) NativeLogits(*tensor.Tensor) (*tensor.Tensor, error) { return m.l, nil }
+
+func (m constNativeModel) UpsampleNative(x *tensor.Tensor, h, w int) (*tensor.Tensor, error) {
+	return tensor.ResizeBilinear(x, h, w), nil
+}

@@ -19,6 +19,10 @@ type Overrides struct {
 	Threshold *float32
 	// ThresholdSource describes Threshold in summaries (default "given").
 	ThresholdSource string
+	// ScoreResolution sets Config.ScoreResolution ("" = full). A bundle
+	// does not store one; its calibrated threshold, computed on
+	// full-resolution scores, is kept (see the package documentation).
+	ScoreResolution string
 }
 
 // FromBundle builds the Pipeline of a trained model bundle: its
@@ -54,7 +58,7 @@ func FromBundle(b *seg.Bundle, o Overrides) (*Pipeline, error) {
 		t = o.Temperature
 	}
 	cfg := Config{Classes: info.Classes, Colors: info.Colors, Mean: info.Mean, Std: info.Std,
-		Score: sc.Name, Temperature: t}
+		Score: sc.Name, Temperature: t, ScoreResolution: o.ScoreResolution}
 	switch {
 	case o.Threshold != nil:
 		cfg.Threshold, cfg.ThresholdSource = o.Threshold, o.ThresholdSource

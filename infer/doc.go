@@ -21,6 +21,27 @@
 //  5. summarise: score statistics, anomalous-pixel fraction, and the
 //     8-connected anomaly components with bounding boxes and mean scores.
 //
+// # Score resolution
+//
+// Step 3 costs K exponentials and logarithms per pixel: at 1024×2048 with
+// 19 classes, 12–20 % of the tiny model's forward pass and 8 % of the
+// small one's (`nflowjs bench --only predict`, keys PRESET_overhead_pct;
+// the native mode below brings them to about 2.5 % and 1 %). seg.Model computes its logits at 1/4 resolution and
+// upsamples them bilinearly, so Config.ScoreResolution = ScoreResNative
+// ("native"; predict and serve --score-res native) scores the 1/4-
+// resolution logits instead (NativeModel) and upsamples the one-channel
+// score map with the same bilinear ×4 and crop: 16× less scoring work,
+// plus one single-channel resize. The argmax, the fusion and the summary
+// still run at full resolution on the full-resolution logits. Because the
+// scores are non-linear in the logits, the native map is not the full
+// one: it is the score of the coarse prediction interpolated, rather than
+// the score of interpolated logits. Where two confidently predicted classes
+// meet, for instance, the interpolated logits tie and score as uncertain
+// at full resolution, while natively two low scores are interpolated. A
+// threshold calibrated at full resolution therefore shifts slightly;
+// `nflowjs eval --score-res native` measures AP, FPR95, AUROC and the
+// calibrated threshold in this mode. ScoreResFull ("full") is the default.
+//
 // The threshold comes from the bundle (`nflowjs calibrate` stores the one
 // reaching TPR 95 % on validation data) or is given. Without one, the
 // closed-set segmentation and the score map are still produced and the

@@ -21,6 +21,44 @@ const (
 	DefaultMaxComponents = 100
 )
 
+// Score resolutions (Config.ScoreResolution).
+const (
+	// ScoreResFull scores the full-resolution logits, one score per image
+	// pixel: K exponentials and logarithms per pixel (the default).
+	ScoreResFull = "full"
+	// ScoreResNative scores the logits at the model's native resolution
+	// (1/4 for seg.Model, before its bilinear upsampling) and upsamples
+	// the one-channel score map bilinearly to the image; see the package
+	// documentation.
+	ScoreResNative = "native"
+)
+
+// ScoreResolutions lists the accepted Config.ScoreResolution values.
+var ScoreResolutions = []string{ScoreResFull, ScoreResNative}
+
+// A NativeModel computes its logits on a coarse grid and upsamples them, as
+// seg.Model does (1/4 resolution, bilinear ×4, crop). ScoreResNative needs
+// it: UpsampleNative(NativeLogits(x), H, W) must equal Logits(x), and
+// UpsampleNative must upsample any [N,C,h',w'] map of the native grid the
+// same way (the score map has C = 1).
+type NativeModel interface {
+	ood.Model
+	NativeLogits(images *tensor.Tensor) (*tensor.Tensor, error)
+	UpsampleNative(x *tensor.Tensor, h, w int) (*tensor.Tensor, error)
+}
+
+// ParseScoreResolution returns the canonical resolution name of s: "" and
+// "full" give ScoreResFull, "native" ScoreResNative.
+func ParseScoreResolution(s string) (string, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", ScoreResFull:
+		return ScoreResFull, nil
+	case ScoreResNative:
+		return ScoreResNative, nil
+	}
+	return "", fmt.Errorf("infer: score resolution %q: want %s", s, strings.Join(ScoreResolutions, " or "))
+}
+
 // ErrInput marks problems with the image given to Predict (empty, wrong
 // buffer size); callers such as the HTTP server map it to a 4xx status.
 var ErrInput = errors.New("infer: invalid input image")
@@ -53,6 +91,13 @@ type Config struct {
 	// MaxComponents caps the listed anomaly components; 0 selects
 	// DefaultMaxComponents.
 	MaxComponents int
+	// ScoreResolution is where the score is computed: ScoreResFull (""
+	// selects it) on the full-resolution logits, or ScoreResNative on the
+	// model's native-resolution logits with the score map upsampled
+	// bilinearly, ~16× less scoring work for seg.Model; the model must
+	// then be a NativeModel. The closed-set argmax always uses the
+	// full-resolution logits.
+	ScoreResolution string
 }
 
 // Pipeline runs a segmentation model on images and turns its logits into
@@ -65,6 +110,7 @@ type Pipeline struct {
 	cfg    Config
 	score  Score
 	scorer ood.LogitScorer
+	native NativeModel  // non-nil with ScoreResNative
 	meta   dataset.Meta // palette for drawing; AnomalyLabel = K, the fusion label
 	mu     sync.Mutex
 }
@@ -166,9 +212,19 @@ func New(m ood.Model, cfg Config) (*Pipeline, error) {
 	if cfg.MaxComponents <= 0 {
 		cfg.MaxComponents = DefaultMaxComponents
 	}
+	if cfg.ScoreResolution, err = ParseScoreResolution(cfg.ScoreResolution); err != nil {
+		return nil, err
+	}
+	var native NativeModel
+	if cfg.ScoreResolution == ScoreResNative {
+		var ok bool
+		if native, ok = m.(NativeModel); !ok {
+			return nil, fmt.Errorf("infer: score resolution %q needs a model that exposes its native-resolution logits (NativeModel); %T does not", ScoreResNative, m)
+		}
+	}
 	cfg.Classes = append([]string(nil), cfg.Classes...)
 	// The scorer needs a positive T even for max-logit, which ignores it.
-	p := &Pipeline{model: m, cfg: cfg, score: score, scorer: ood.LogitScorer{Kind: score.Kind, T: max(score.Temperature, 1)}}
+	p := &Pipeline{model: m, cfg: cfg, score: score, scorer: ood.LogitScorer{Kind: score.Kind, T: max(score.Temperature, 1)}, native: native}
 	p.meta = dataset.Meta{Classes: cfg.Classes, Colors: cfg.Colors, IgnoreLabel: dataset.DefaultIgnoreLabel, AnomalyLabel: k}
 	p.meta.Colors = dataset.Palette(&p.meta)
 	return p, nil
@@ -221,11 +277,16 @@ type Result struct {
 // Timing holds the duration of each stage of Predict.
 type Timing struct {
 	Preprocess time.Duration // HWC uint8 → normalised NCHW float32
-	Forward    time.Duration // model logits
-	Argmax     time.Duration // closed-set labels (part of segmentation, not of OOD detection)
-	Score      time.Duration // anomaly score map
-	Fuse       time.Duration // threshold fusion
-	Summary    time.Duration // statistics and connected components
+	// Forward is the model's full-resolution logits; with ScoreResNative
+	// the native logits and their upsampling, which together are the
+	// same work as Logits.
+	Forward time.Duration
+	Argmax  time.Duration // closed-set labels (part of segmentation, not of OOD detection)
+	// Score is the anomaly score map, with ScoreResNative its computation
+	// on the native grid and its upsampling to the image.
+	Score   time.Duration
+	Fuse    time.Duration // threshold fusion
+	Summary time.Duration // statistics and connected components
 }
 
 // Predict runs the model on img and fuses with the configured threshold.
@@ -246,7 +307,7 @@ func (p *Pipeline) PredictAt(img *dataset.Image, threshold *float32, source stri
 	t0 := time.Now()
 	x := tensor.FromData((&dataset.Sample{Image: img}).CHW(p.cfg.Mean, p.cfg.Std), 1, 3, img.H, img.W)
 	t1 := time.Now()
-	logits, err := p.forward(x)
+	logits, native, err := p.forward(x)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +315,7 @@ func (p *Pipeline) PredictAt(img *dataset.Image, threshold *float32, source stri
 	if err := p.checkLogits(logits, img); err != nil {
 		return nil, err
 	}
-	if err := p.scoreAndFuse(r, logits, threshold); err != nil {
+	if err := p.scoreAndFuse(r, logits, native, threshold); err != nil {
 		return nil, err
 	}
 	r.Timing.Preprocess, r.Timing.Forward = t1.Sub(t0), t2.Sub(t1)
@@ -267,7 +328,9 @@ func (p *Pipeline) PredictAt(img *dataset.Image, threshold *float32, source stri
 
 // scoreAndFuse computes the closed-set labels, the score map and, with a
 // threshold, the fused labels of r from its logits, timing each stage.
-func (p *Pipeline) scoreAndFuse(r *Result, logits *tensor.Tensor, threshold *float32) error {
+// native, the native-resolution logits, is nil unless the score
+// resolution is ScoreResNative; the score is then computed from it.
+func (p *Pipeline) scoreAndFuse(r *Result, logits, native *tensor.Tensor, threshold *float32) error {
 	t0 := time.Now()
 	arg, err := ood.Argmax(logits)
 	if err != nil {
@@ -278,7 +341,12 @@ func (p *Pipeline) scoreAndFuse(r *Result, logits *tensor.Tensor, threshold *flo
 		r.Labels[i] = uint8(c)
 	}
 	t1 := time.Now()
-	scores, err := p.scorer.Score(logits)
+	var scores *tensor.Tensor
+	if native == nil {
+		scores, err = p.scorer.Score(logits)
+	} else {
+		scores, err = p.nativeScore(native, r.Input.H, r.Input.W)
+	}
 	if err != nil {
 		return fmt.Errorf("infer: score: %w", err)
 	}
@@ -289,21 +357,68 @@ func (p *Pipeline) scoreAndFuse(r *Result, logits *tensor.Tensor, threshold *flo
 	return nil
 }
 
+// nativeScore scores native-resolution logits [1,K,h',w'] and upsamples
+// the score map [1,h',w'] to h×w as the model upsamples its logits.
+// Bilinear interpolation commutes with the score only for scores linear
+// in the logits (none of ours), so the map differs slightly from the
+// full-resolution one: it is the score of the coarse prediction, smoothly
+// interpolated, rather than the score of interpolated logits.
+func (p *Pipeline) nativeScore(native *tensor.Tensor, h, w int) (*tensor.Tensor, error) {
+	s, err := p.scorer.Score(native)
+	if err != nil {
+		return nil, err
+	}
+	_, _, nh, nw := native.NCHW()
+	if len(s.Data) != nh*nw {
+		return nil, fmt.Errorf("%d scores for a %dx%d native grid", len(s.Data), nh, nw)
+	}
+	up, err := p.native.UpsampleNative(tensor.FromData(s.Data, 1, 1, nh, nw), h, w)
+	if err != nil {
+		return nil, err
+	}
+	if len(up.Data) != h*w {
+		return nil, fmt.Errorf("upsampled score map of shape %v for a %dx%d image", up.Shape, h, w)
+	}
+	return up, nil
+}
+
 // forward calls the model, one image at a time, turning a panic inside the
 // model into an error so that no input can crash a long-running server.
-func (p *Pipeline) forward(x *tensor.Tensor) (logits *tensor.Tensor, err error) {
+// With ScoreResNative it runs the model once for the native-resolution
+// logits and upsamples them for the full-resolution ones (the same values
+// as Logits); native is nil otherwise.
+func (p *Pipeline) forward(x *tensor.Tensor) (logits, native *tensor.Tensor, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	defer func() {
 		if v := recover(); v != nil {
-			logits, err = nil, fmt.Errorf("infer: model panicked: %v", v)
+			logits, native, err = nil, nil, fmt.Errorf("infer: model panicked: %v", v)
 		}
 	}()
-	logits, err = p.model.Logits(x)
-	if err != nil {
-		return nil, fmt.Errorf("infer: forward pass: %w", err)
+	if p.native == nil {
+		logits, err = p.model.Logits(x)
+		if err != nil {
+			return nil, nil, fmt.Errorf("infer: forward pass: %w", err)
+		}
+		return logits, nil, nil
 	}
-	return logits, nil
+	native, err = p.native.NativeLogits(x)
+	if err != nil {
+		return nil, nil, fmt.Errorf("infer: forward pass: %w", err)
+	}
+	if native == nil || native.Dims() != 4 || native.Shape[0] != 1 || native.Shape[1] != len(p.cfg.Classes) {
+		var got []int
+		if native != nil {
+			got = native.Shape
+		}
+		return nil, nil, fmt.Errorf("infer: model returned native logits of shape %v, want [1,%d,h,w]", got, len(p.cfg.Classes))
+	}
+	_, _, h, w := x.NCHW()
+	logits, err = p.native.UpsampleNative(native, h, w)
+	if err != nil {
+		return nil, nil, fmt.Errorf("infer: upsampling the native logits: %w", err)
+	}
+	return logits, native, nil
 }
 
 func (p *Pipeline) checkLogits(l *tensor.Tensor, img *dataset.Image) error {
@@ -329,15 +444,38 @@ func (r *Result) refuse(threshold *float32) {
 	}
 	t := *threshold
 	r.Threshold = &t
-	k := uint8(len(r.p.cfg.Classes))
-	r.Fused = make([]uint8, len(r.Labels))
-	for i, c := range r.Labels {
-		if r.Scores[i] > t {
-			c = k
-		}
-		r.Fused[i] = c
-	}
+	r.Fused = FuseLabels(r.Labels, r.Scores, t, uint8(len(r.p.cfg.Classes)))
 }
+
+// FuseLabels returns the outlier-aware labels of closed-set labels and a
+// score map of the same length: anomaly where score > threshold, the label
+// elsewhere (paper Figure 4; NaN scores are never anomalous). The result
+// has min(len(labels), len(scores)) entries. It is the fusion stage of
+// Predict, exported for benchmarks and for callers that re-threshold
+// stored maps.
+func FuseLabels(labels []uint8, scores []float32, threshold float32, anomaly uint8) []uint8 {
+	n := min(len(labels), len(scores))
+	fused := make([]uint8, n)
+	// A full-HD image has two million pixels whose comparisons a branch
+	// predictor cannot guess on noisy score maps: select with a mask and
+	// split the work over the cores (blocks of fuseBlock pixels, so small
+	// images stay serial).
+	tensor.ParallelFor((n+fuseBlock-1)/fuseBlock, func(s, e int) {
+		lo, hi := s*fuseBlock, min(e*fuseBlock, n)
+		l, sc, f := labels[lo:hi], scores[lo:hi], fused[lo:hi]
+		for i, c := range l {
+			m := uint8(0)
+			if sc[i] > threshold {
+				m = 0xff
+			}
+			f[i] = c&^m | anomaly&m
+		}
+	})
+	return fused
+}
+
+// fuseBlock is the number of pixels per parallel work item of FuseLabels.
+const fuseBlock = 1 << 16
 
 // WithThreshold returns a copy of r fused at another threshold (nil = no
 // fusion), without running the model again. The score map, closed-set

@@ -16,6 +16,9 @@ type Summary struct {
 	// Score is the anomaly score and temperature, e.g. "js(T=2)";
 	// higher = more anomalous.
 	Score string `json:"score"`
+	// ScoreResolution is where the score was computed: "full" or
+	// "native" (Config.ScoreResolution).
+	ScoreResolution string `json:"score_resolution"`
 	// ScoreRange is the interval the heatmap's colour map spans (its
 	// legend): the score's natural bounds when it has them (js ∈
 	// [−JSmax(K), 0]), else this image's minimum and maximum.
@@ -79,7 +82,7 @@ func scoreBounds(kind ood.Kind, k int) (lo, hi float32, ok bool) {
 func (r *Result) summarize(source string) {
 	p := r.p
 	w, h := r.Input.W, r.Input.H
-	s := Summary{Width: w, Height: h, Score: p.ScoreName(), Threshold: r.Threshold, Components: []Component{}}
+	s := Summary{Width: w, Height: h, Score: p.ScoreName(), ScoreResolution: p.cfg.ScoreResolution, Threshold: r.Threshold, Components: []Component{}}
 	if r.Threshold != nil {
 		s.ThresholdSource = source
 	} else {

@@ -25,6 +25,12 @@ import (
 // on a 46.5 ms model, 17 %) and cpu_overhead_pct the same ratio in process
 // CPU time. The summary stage (statistics and connected components,
 // summary_ms) is JSON bookkeeping, reported apart.
+//
+// Keys without a mode are the default full score resolution (the score of
+// every pixel's logits); PRESET_native_* repeat forward, score, fusion and
+// the overheads with --score-res native (the score of the 1/4-resolution
+// logits, its map upsampled; see package infer). The two pipelines run
+// alternately, so that load from other processes affects both alike.
 func init() {
 	registerWorkload("predict", func() (map[string]any, error) {
 		return benchPredict([]string{"tiny", "small"}, 1024, 2048, 1, 3)
@@ -33,6 +39,21 @@ func init() {
 
 // predictBenchClasses is the number of Cityscapes classes.
 const predictBenchClasses = 19
+
+// predictStages collects per-iteration stage times (ms) of one pipeline.
+type predictStages struct {
+	fwd, am, sc, fu, sf, sum []float64
+}
+
+func (s *predictStages) add(t infer.Timing) {
+	ms := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+	s.fwd = append(s.fwd, ms(t.Forward))
+	s.am = append(s.am, ms(t.Argmax))
+	s.sc = append(s.sc, ms(t.Score))
+	s.fu = append(s.fu, ms(t.Fuse))
+	s.sf = append(s.sf, ms(t.Score+t.Fuse))
+	s.sum = append(s.sum, ms(t.Summary))
+}
 
 func benchPredict(presets []string, h, w, warmup, iters int) (map[string]any, error) {
 	rng := rand.New(rand.NewPCG(0, 0))
@@ -57,73 +78,119 @@ func benchPredict(presets []string, h, w, warmup, iters int) (map[string]any, er
 		// The threshold is arbitrary (the model is untrained); it makes
 		// the fusion stage run as it does with a calibrated bundle.
 		thr := float32(-0.1)
-		p, err := infer.New(m, infer.Config{Classes: classes, Mean: dataset.DefaultMean, Std: dataset.DefaultStd,
-			Score: "js", Threshold: &thr})
-		if err != nil {
-			return nil, err
-		}
-		var fwd, am, sc, fu, sf, sum []float64
-		ms := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
-		for i := 0; i < warmup+iters; i++ {
-			r, err := p.Predict(img)
+		pipes := map[string]*infer.Pipeline{}
+		for _, res := range infer.ScoreResolutions {
+			p, err := infer.New(m, infer.Config{Classes: classes, Mean: dataset.DefaultMean, Std: dataset.DefaultStd,
+				Score: "js", Threshold: &thr, ScoreResolution: res})
 			if err != nil {
 				return nil, err
 			}
-			if i < warmup {
-				continue
-			}
-			t := r.Timing
-			fwd = append(fwd, ms(t.Forward))
-			am = append(am, ms(t.Argmax))
-			sc = append(sc, ms(t.Score))
-			fu = append(fu, ms(t.Fuse))
-			sf = append(sf, ms(t.Score+t.Fuse))
-			sum = append(sum, ms(t.Summary))
+			pipes[res] = p
 		}
-		f, s := predictMedian(fwd), predictMedian(sf)
-		out[name+"_forward_ms"] = predictRound2(f)
-		out[name+"_argmax_ms"] = predictRound2(predictMedian(am))
-		out[name+"_score_ms"] = predictRound2(predictMedian(sc))
-		out[name+"_fuse_ms"] = predictRound2(predictMedian(fu))
-		out[name+"_score_fuse_ms"] = predictRound2(s)
-		out[name+"_summary_ms"] = predictRound2(predictMedian(sum))
-		out[name+"_overhead_pct"] = predictRound2(100 * s / f)
-		// The same ratio in process CPU time, which other processes on a
-		// shared machine disturb much less than wall time: the forward
-		// pass, then the score and the fusion as the pipeline runs them.
-		x := tensor.FromData((&dataset.Sample{Image: img}).CHW(dataset.DefaultMean, dataset.DefaultStd), 1, 3, h, w)
-		var logits *tensor.Tensor
-		cf := cpuTime(func() { logits, err = m.Logits(x) })
-		if err != nil {
-			return nil, err
-		}
-		var scores *tensor.Tensor
-		cs := cpuTime(func() {
-			scores, err = ood.JSAnomaly(logits, ood.DefaultT)
-			if err == nil {
-				fused := make([]uint8, len(scores.Data))
-				for i, v := range scores.Data {
-					if v > thr {
-						fused[i] = predictBenchClasses
-					}
+		stages := map[string]*predictStages{infer.ScoreResFull: {}, infer.ScoreResNative: {}}
+		for i := 0; i < warmup+iters; i++ {
+			for _, res := range infer.ScoreResolutions {
+				r, err := pipes[res].Predict(img)
+				if err != nil {
+					return nil, err
+				}
+				if i >= warmup {
+					stages[res].add(r.Timing)
 				}
 			}
-		})
-		if err != nil {
+		}
+		for _, res := range infer.ScoreResolutions {
+			s, key := stages[res], name+"_"
+			if res != infer.ScoreResFull {
+				key += res + "_"
+			}
+			f, sf := predictMedian(s.fwd), predictMedian(s.sf)
+			out[key+"forward_ms"] = predictRound2(f)
+			out[key+"score_ms"] = predictRound2(predictMedian(s.sc))
+			out[key+"fuse_ms"] = predictRound2(predictMedian(s.fu))
+			out[key+"score_fuse_ms"] = predictRound2(sf)
+			out[key+"overhead_pct"] = predictRound2(100 * sf / f)
+			if res == infer.ScoreResFull {
+				// Identical work in both modes.
+				out[key+"argmax_ms"] = predictRound2(predictMedian(s.am))
+				out[key+"summary_ms"] = predictRound2(predictMedian(s.sum))
+			}
+		}
+		if err := benchPredictCPU(out, name, m, img, thr, iters); err != nil {
 			return nil, err
 		}
-		out[name+"_cpu_overhead_pct"] = predictRound2(100 * cs.Seconds() / cf.Seconds())
 	}
 	return out, nil
 }
 
-// cpuTime returns the process CPU time (user + system) fn takes.
-func cpuTime(fn func()) time.Duration {
+// benchPredictCPU adds PRESET[_native]_cpu_overhead_pct: the overhead in
+// process CPU time, which other processes on a shared machine disturb much
+// less than wall time. Each mode's forward pass (for native: the native
+// logits and their upsampling, as the pipeline runs them) and its score
+// and fusion stages are timed separately with the package functions the
+// pipeline calls; medians over iters runs.
+func benchPredictCPU(out map[string]any, name string, m *seg.Model, img *dataset.Image, thr float32, iters int) error {
+	h, w := img.H, img.W
+	x := tensor.FromData((&dataset.Sample{Image: img}).CHW(dataset.DefaultMean, dataset.DefaultStd), 1, 3, h, w)
+	var fullFwd, fullScore, natFwd, natScore []float64
+	for range max(iters, 1) {
+		var logits, native *tensor.Tensor
+		var err error
+		fullFwd = append(fullFwd, cpuTime(func() { logits, err = m.Logits(x) }))
+		if err != nil {
+			return err
+		}
+		arg, err := ood.Argmax(logits)
+		if err != nil {
+			return err
+		}
+		labels := make([]uint8, len(arg))
+		for i, c := range arg {
+			labels[i] = uint8(c)
+		}
+		fullScore = append(fullScore, cpuTime(func() {
+			var s *tensor.Tensor
+			if s, err = ood.JSAnomaly(logits, ood.DefaultT); err == nil {
+				infer.FuseLabels(labels, s.Data, thr, predictBenchClasses)
+			}
+		}))
+		if err != nil {
+			return err
+		}
+		natFwd = append(natFwd, cpuTime(func() {
+			if native, err = m.NativeLogits(x); err == nil {
+				_, err = m.UpsampleNative(native, h, w)
+			}
+		}))
+		if err != nil {
+			return err
+		}
+		natScore = append(natScore, cpuTime(func() {
+			var s *tensor.Tensor
+			if s, err = ood.JSAnomaly(native, ood.DefaultT); err != nil {
+				return
+			}
+			_, _, nh, nw := native.NCHW()
+			if s, err = m.UpsampleNative(tensor.FromData(s.Data, 1, 1, nh, nw), h, w); err == nil {
+				infer.FuseLabels(labels, s.Data, thr, predictBenchClasses)
+			}
+		}))
+		if err != nil {
+			return err
+		}
+	}
+	out[name+"_cpu_overhead_pct"] = predictRound2(100 * predictMedian(fullScore) / predictMedian(fullFwd))
+	out[name+"_native_cpu_overhead_pct"] = predictRound2(100 * predictMedian(natScore) / predictMedian(natFwd))
+	return nil
+}
+
+// cpuTime returns the process CPU time (user + system) fn takes, in ms.
+func cpuTime(fn func()) float64 {
 	var a, b syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &a)
 	fn()
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &b)
-	return time.Duration(b.Utime.Nano() + b.Stime.Nano() - a.Utime.Nano() - a.Stime.Nano())
+	return float64(b.Utime.Nano()+b.Stime.Nano()-a.Utime.Nano()-a.Stime.Nano()) / 1e6
 }
 
 func predictMedian(v []float64) float64 {

@@ -147,7 +147,7 @@ func evalNeedsFit(scores []string) bool {
 
 func newEvalCmd() *cobra.Command {
 	var f evalFlags
-	var scores string
+	var scores, scoreRes string
 	cmd := &cobra.Command{
 		Use:   "eval --model RUN_DIR --data DIR [--split test] [--scores msp,maxlogit,js,...]",
 		Short: "Evaluate a trained model: AP, FPR95, AUROC per OOD score, mIoU and open-mIoU",
@@ -162,12 +162,21 @@ Scores (higher = more anomalous for all; NAME@V sets the bracketed parameter):
 react and sml are fitted on --fit-images images of --fit-split (train).
 If --calib-split is "none" (or left at its default and the dataset has no val
 split), open-mIoU uses the threshold stored in model.json by "nflowjs
-calibrate" for the bundle's own score, if any.`,
+calibrate" for the bundle's own score, if any.
+--score-res native evaluates the scores computed from logits (logit scores and
+sml) as 'nflowjs predict --score-res native' computes them: on the model's
+1/4-resolution logits, each score map upsampled bilinearly to the image; the
+segmentation and the fusion keep the full-resolution logits.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opt, err := f.options(cmd.ErrOrStderr())
 			if err != nil {
 				return err
+			}
+			switch opt.ScoreResolution = strings.ToLower(strings.TrimSpace(scoreRes)); opt.ScoreResolution {
+			case "full", "native":
+			default:
+				return fmt.Errorf("--score-res must be full or native, have %q", scoreRes)
 			}
 			opt.Scores = nil
 			for _, s := range strings.Split(scores, ",") {
@@ -216,6 +225,9 @@ calibrate" for the bundle's own score, if any.`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(rep.Rows())
 			}
+			if opt.ScoreResolution == "native" {
+				fmt.Fprintln(out, "score resolution: native (logit scores on the 1/4-resolution logits, maps upsampled)")
+			}
 			return rep.WriteTable(out)
 		},
 	}
@@ -226,5 +238,6 @@ calibrate" for the bundle's own score, if any.`,
 	fl.StringVar(&f.calibSplit, "calib-split", dataset.SplitVal, `split the open-mIoU thresholds are calibrated on ("none" to skip)`)
 	fl.StringVar(&f.protocol, "protocol", "pooled", "pixel-metric aggregation: pooled or per-image")
 	fl.StringVar(&f.engine, "engine", "exact", "metrics engine: exact or streaming")
+	fl.StringVar(&scoreRes, "score-res", "full", "score resolution of the logit scores: full or native (1/4-resolution logits, score maps upsampled)")
 	return cmd
 }

@@ -26,6 +26,7 @@ type modelFlags struct {
 	score       string
 	temperature float32
 	threshold   float32
+	scoreRes    string
 }
 
 func (f *modelFlags) register(cmd *cobra.Command) {
@@ -34,6 +35,8 @@ func (f *modelFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.score, "score", "", "anomaly score: js, msp, maxlogit, entropy, energy, kl, rkl, optionally NAME@T (default: the bundle's)")
 	fl.Float32Var(&f.temperature, "temperature", 0, "softmax temperature of the score (default: the bundle's, or the score's default)")
 	fl.Float32Var(&f.threshold, "threshold", 0, "fusion threshold: score > X is anomalous (default: the bundle's calibrated one)")
+	fl.StringVar(&f.scoreRes, "score-res", infer.ScoreResFull, "score resolution: full (score every pixel's logits) or native\n"+
+		"(score the model's 1/4-resolution logits, upsample the score map: ~16x less scoring work)")
 }
 
 // pipeline loads the bundle with the flags' overrides.
@@ -41,7 +44,11 @@ func (f *modelFlags) pipeline(cmd *cobra.Command) (*infer.Pipeline, error) {
 	if f.model == "" {
 		return nil, errors.New("--model is required")
 	}
-	o := infer.Overrides{Score: f.score, Temperature: f.temperature}
+	res, err := infer.ParseScoreResolution(f.scoreRes)
+	if err != nil {
+		return nil, fmt.Errorf("--score-res: %w", err)
+	}
+	o := infer.Overrides{Score: f.score, Temperature: f.temperature, ScoreResolution: res}
 	if cmd.Flags().Changed("temperature") && !(f.temperature > 0) {
 		return nil, fmt.Errorf("--temperature %g must be positive", f.temperature)
 	}
@@ -134,7 +141,9 @@ and TIFF) and writes, for each image BASE, into --out:
                     connected anomaly components with bounding boxes and mean scores
 
 The score is NFlowJS's −JS(U, softmax(l/T)) unless the bundle or --score says
-otherwise; the threshold is the one 'nflowjs calibrate' stored in the bundle,
+otherwise. --score-res native computes it on the model's 1/4-resolution logits
+and upsamples the score map bilinearly (the segmentation stays full-resolution);
+the threshold is the one 'nflowjs calibrate' stored in the bundle,
 or --threshold. Directories are read for image files (not recursively).
 An unreadable image is reported and skipped; the others are still processed,
 and the exit status is then non-zero.`,
@@ -193,6 +202,9 @@ and the exit status is then non-zero.`,
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "predicted %d image(s) into %s with %s", done, out, p.ScoreName())
+			if r := p.Config().ScoreResolution; r != infer.ScoreResFull {
+				fmt.Fprintf(w, " at %s resolution", r)
+			}
 			if t := p.Config().Threshold; t != nil {
 				fmt.Fprintf(w, ", threshold %g (%s)", *t, p.Config().ThresholdSource)
 			}

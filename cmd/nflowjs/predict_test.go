@@ -118,6 +118,31 @@ func TestPredictCmd(t *testing.T) {
 	}
 }
 
+// --score-res native: the summary records it and the layers are written.
+func TestPredictCmdScoreRes(t *testing.T) {
+	model := saveCmdBundle(t, ptr32(-0.01))
+	img := filepath.Join(t.TempDir(), "x.png")
+	if err := os.WriteFile(img, infertest.PNG(infertest.Scene(37, 21, 5, 5, 4)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	stdout, stderr, err := runCmd(context.Background(), newPredictCmd(), "--model", model, img, "--out", out, "--score-res", "native")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if !strings.Contains(stdout, "at native resolution") {
+		t.Errorf("stdout %q", stdout)
+	}
+	var sum infer.Summary
+	b, _ := os.ReadFile(filepath.Join(out, "x.json"))
+	if err := json.Unmarshal(b, &sum); err != nil || sum.ScoreResolution != "native" || sum.Width != 37 || sum.AnomalousPixels == nil {
+		t.Errorf("x.json: %v %+v", err, sum)
+	}
+	if _, err := os.Stat(filepath.Join(out, "x_fused.png")); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestPredictCmdErrors(t *testing.T) {
 	model := saveCmdBundle(t, nil)
 	img := filepath.Join(t.TempDir(), "x.png")
@@ -137,6 +162,7 @@ func TestPredictCmdErrors(t *testing.T) {
 		{[]string{"--model", model, img, "--out", t.TempDir(), "--score", "odin"}, "odin"},
 		{[]string{"--model", model, img, "--out", t.TempDir(), "--threshold", "NaN"}, "finite"},
 		{[]string{"--model", model, img, "--out", t.TempDir(), "--temperature", "-1"}, "positive"},
+		{[]string{"--model", model, img, "--out", t.TempDir(), "--score-res", "half"}, "--score-res"},
 	} {
 		_, stderr, err := runCmd(context.Background(), newPredictCmd(), tc.args...)
 		if err == nil || !strings.Contains(err.Error()+stderr, tc.want) {
@@ -213,7 +239,9 @@ func TestBenchPredictSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"tiny_forward_ms", "tiny_argmax_ms", "tiny_score_ms", "tiny_fuse_ms", "tiny_score_fuse_ms", "tiny_summary_ms", "tiny_overhead_pct", "tiny_cpu_overhead_pct"} {
+	for _, k := range []string{"tiny_forward_ms", "tiny_argmax_ms", "tiny_score_ms", "tiny_fuse_ms", "tiny_score_fuse_ms", "tiny_summary_ms", "tiny_overhead_pct", "tiny_cpu_overhead_pct",
+		"tiny_native_forward_ms", "tiny_native_score_ms", "tiny_native_fuse_ms", "tiny_native_score_fuse_ms",
+		"tiny_native_overhead_pct", "tiny_native_cpu_overhead_pct"} {
 		if v, ok := res[k].(float64); !ok || v < 0 {
 			t.Errorf("%s = %v", k, res[k])
 		}

@@ -35,6 +35,9 @@ func newServeCmd() *cobra.Command {
   GET  /             a page to upload an image and compare the layers, with a
                      threshold slider
 
+--score-res native computes the anomaly score on the model's 1/4-resolution
+logits and upsamples the score map (see predict --help).
+
 Limits: --max-body-mb, --max-pixels (413 beyond), --max-concurrent predictions
 (503 beyond), read/write timeouts. SIGINT or SIGTERM stops accepting
 connections and lets requests in progress finish (up to --shutdown-timeout).`,
@@ -67,7 +70,7 @@ connections and lets requests in progress finish (up to --shutdown-timeout).`,
 			if c.Threshold == nil {
 				noThresholdNote(cmd.ErrOrStderr(), mf.model)
 			}
-			logger.Info("serving", "url", "http://"+ln.Addr().String()+"/", "model", mf.model, "score", p.ScoreName(),
+			logger.Info("serving", "url", "http://"+ln.Addr().String()+"/", "model", mf.model, "score", p.ScoreName(), "score_res", p.Config().ScoreResolution,
 				"threshold", fmtThreshold(c.Threshold), "max_pixels", cfg.MaxPixels, "max_concurrent", cfg.MaxConcurrent)
 			return s.Run(ctx, ln)
 		},

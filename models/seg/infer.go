@@ -94,3 +94,57 @@ func (m *Model) LogitsFromFeatures(features *tensor.Tensor, h, w int) (*tensor.T
 	defer autograd.NoGrad()()
 	return m.Classify(autograd.Const(features), h, w).Value, nil
 }
+
+// NativeLogits returns the logits [N,K,H'/FeatureStride,W'/FeatureStride]
+// of a normalised image batch [N,3,H,W] at the classifier's native
+// resolution, before the bilinear upsampling and crop that Logits applies
+// (H'×W' is the padded size, see PaddedSize); eval mode, no graph, the
+// previous mode restored. UpsampleNative(NativeLogits(x), H, W) equals
+// Logits(x) exactly, so a caller that needs both resolutions runs the
+// network once: per-pixel OOD scores are then computed on the K-channel
+// native grid (16× fewer pixels) and only the one-channel score map is
+// upsampled (package infer's native score resolution).
+func (m *Model) NativeLogits(images *tensor.Tensor) (*tensor.Tensor, error) {
+	if err := checkImages(images); err != nil {
+		return nil, err
+	}
+	defer m.evalScope()()
+	defer autograd.NoGrad()()
+	_, _, h, w := images.NCHW()
+	f := m.ForwardFeatures(autograd.Const(images))
+	if m.dec.drop != nil {
+		f = m.dec.drop.Forward(f) // identity in eval mode; kept so the path mirrors Classify
+	}
+	y := m.dec.logits.Forward(f).Value
+	if fh, fw := m.featureSize(h, w); y.Dims() != 4 || y.Shape[2] != fh || y.Shape[3] != fw {
+		return nil, fmt.Errorf("%w: native logits of shape %v for a %dx%d input", ErrInput, y.Shape, h, w)
+	}
+	return y, nil
+}
+
+// UpsampleNative maps native-resolution maps x [N,C,h',w'] — logits from
+// NativeLogits, or any per-pixel map computed from them, such as an
+// anomaly score with C = 1 — to an H×W image exactly as Classify maps its
+// logits: bilinear ×FeatureStride (align_corners = false) to
+// [N,C,FeatureStride·h',FeatureStride·w'], then the top-left H×W crop that
+// removes the padding. x must be the native grid of an H×W input. It does
+// not use the model's weights; it is a method so that callers can reach it
+// through an interface next to NativeLogits.
+func (m *Model) UpsampleNative(x *tensor.Tensor, h, w int) (*tensor.Tensor, error) {
+	if x == nil {
+		return nil, fmt.Errorf("%w: nil native map", ErrInput)
+	}
+	if h < 1 || w < 1 {
+		return nil, fmt.Errorf("%w: output size %dx%d", ErrInput, h, w)
+	}
+	fh, fw := m.featureSize(h, w)
+	if x.Dims() != 4 || x.Shape[0] < 1 || x.Shape[1] < 1 || x.Shape[2] != fh || x.Shape[3] != fw {
+		return nil, fmt.Errorf("%w: native map of shape %v does not belong to a %dx%d input (want [N,C,%d,%d])",
+			ErrInput, x.Shape, h, w, fh, fw)
+	}
+	y := tensor.ResizeBilinear(x, FeatureStride*fh, FeatureStride*fw)
+	if FeatureStride*fh != h || FeatureStride*fw != w {
+		y = tensor.Crop2d(y, 0, 0, h, w)
+	}
+	return y, nil
+}
