@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/nflowjs/nflowjs/metrics"
 	"github.com/nflowjs/nflowjs/ood"
 )
 
@@ -137,89 +138,29 @@ func (r *Result) summarize(source string) {
 	r.Summary = s
 }
 
-// components labels the 8-connected regions of mask (two-pass union-find,
-// as metrics' SMIYC evaluation does) and returns the largest max of them
-// with their boxes and score statistics, plus the total count.
+// components labels the 8-connected regions of mask with metrics.Label8
+// (the labelling the SMIYC component metrics use) and returns the largest
+// max of them with their boxes and score statistics, plus the total count.
 func components(mask []bool, scores []float32, w, h, maxN int) ([]Component, int) {
-	lab := make([]int32, w*h)
-	parent := []int32{0}
-	find := func(x int32) int32 {
-		for parent[x] != x {
-			parent[x] = parent[parent[x]]
-			x = parent[x]
-		}
-		return x
-	}
-	union := func(a, b int32) int32 {
-		a, b = find(a), find(b)
-		if a < b {
-			parent[b] = a
-			return a
-		}
-		parent[a] = b
-		return b
-	}
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			i := y*w + x
-			if !mask[i] {
-				continue
-			}
-			var l int32
-			link := func(j int) {
-				if lab[j] == 0 {
-					return
-				}
-				if l == 0 {
-					l = lab[j]
-				} else {
-					l = union(l, lab[j])
-				}
-			}
-			if x > 0 {
-				link(i - 1)
-			}
-			if y > 0 {
-				if x > 0 {
-					link(i - w - 1)
-				}
-				link(i - w)
-				if x+1 < w {
-					link(i - w + 1)
-				}
-			}
-			if l == 0 {
-				l = int32(len(parent))
-				parent = append(parent, l)
-			}
-			lab[i] = l
-		}
-	}
-	// Compact the roots to 0..n-1 in raster order of their first pixel and
-	// accumulate per component in slices (a map per pixel would dominate
-	// the summary of a full-HD image).
+	lab, n := metrics.Label8(mask, h, w)
+	// Accumulate per component in slices indexed by label (labels are
+	// 1..n in raster order of their first pixel; a map per pixel would
+	// dominate the summary of a full-HD image).
 	type acc struct {
 		n              int
 		x0, y0, x1, y1 int
 		sx, sy, sum    float64
 		maxS           float32
 	}
-	compact := make([]int32, len(parent))
-	for i := range compact {
-		compact[i] = -1
-	}
-	var accs []acc
+	accs := make([]acc, n)
 	for i, l := range lab {
 		if l == 0 {
 			continue
 		}
-		root := find(l)
-		c := compact[root]
+		c := l - 1
 		x, y := i%w, i/w
-		if c < 0 {
-			c = int32(len(accs))
-			compact[root] = c
-			accs = append(accs, acc{x0: x, y0: y, x1: x, y1: y, maxS: scores[i]})
+		if accs[c].n == 0 {
+			accs[c] = acc{x0: x, y0: y, x1: x, y1: y, maxS: scores[i]}
 		}
 		a := &accs[c]
 		a.n++

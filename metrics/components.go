@@ -98,8 +98,8 @@ func (c *Components) AddMasks(pred, gt []bool, labels []uint8, h, w int, ignore 
 	for i := range p {
 		p[i] = pred[i] && roi[i]
 	}
-	gl, ng := label8(gt, h, w)
-	pl, np := label8(p, h, w)
+	gl, ng := Label8(gt, h, w)
+	pl, np := Label8(p, h, w)
 	gSize := make([]int64, ng+1)
 	pSize := make([]int64, np+1)
 	for i := 0; i < n; i++ {
@@ -193,9 +193,12 @@ func (c *Components) Result() ComponentResult {
 	return r
 }
 
-// label8 labels the 8-connected components of mask with 1..n (0 = off),
-// in raster order of their first pixel, by two-pass union-find.
-func label8(mask []bool, h, w int) ([]int32, int) {
+// Label8 labels the 8-connected components of the h×w mask with 1..n
+// (0 = off), in raster order of their first pixel, by two-pass
+// union-find, and returns the labels and n. The SMIYC component metrics
+// use it, and so does the prediction summary (package infer), so both
+// count the same regions.
+func Label8(mask []bool, h, w int) ([]int32, int) {
 	lab := make([]int32, h*w)
 	parent := []int32{0}
 	find := func(x int32) int32 {

@@ -75,7 +75,7 @@ func TestLabel8(t *testing.T) {
 			mask[y*w+x] = ch == '#'
 		}
 	}
-	lab, n := label8(mask, h, w)
+	lab, n := Label8(mask, h, w)
 	if n != 3 {
 		t.Fatalf("%d components, want 3: %v", n, lab)
 	}
