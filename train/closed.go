@@ -264,7 +264,7 @@ func RunClosed(ctx context.Context, cfg ClosedConfig) (*ClosedResult, error) {
 	saved.Model = &mcfg
 	if raw, err := json.MarshalIndent(saved, "", "  "); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
-	} else if err := writeFileAtomic(filepath.Join(cfg.Out, ClosedConfigFile), append(raw, '\n')); err != nil {
+	} else if err := WriteFileAtomic(filepath.Join(cfg.Out, ClosedConfigFile), append(raw, '\n')); err != nil {
 		return nil, err
 	}
 	logger, err := OpenLog(filepath.Join(cfg.Out, LogFile), func(r map[string]any) bool {

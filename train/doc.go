@@ -55,10 +55,15 @@
 // # Exported helpers
 //
 //   - State, SaveState, LoadState, State.PutOptimizer, State.RestoreOptimizer,
-//     EncodeRNG, DecodeRNG: one-file resumable checkpoints of named tensor groups.
-//   - Logger (OpenLog, Write), ReadLog: JSON-lines logs with NaN as null.
+//     State.PutOptimizerGroup, State.RestoreOptimizerGroup (several optimizers
+//     in one state), EncodeRNG, DecodeRNG: one-file resumable checkpoints of
+//     named tensor groups.
+//   - Logger (OpenLog, Write), ReadLog: JSON-lines logs with NaN as null;
+//     OpenLog's filter drops the rows a resumed run redoes.
+//   - WriteFileAtomic: temporary file, sync and rename.
 //   - Progress: a progress bar with epoch, step, loss, images/s and run ETA.
-//   - PlotCurves: line plots to PNG (gonum/plot).
+//   - PlotCurves, PlotPanels: line plots to PNG (gonum/plot), one plot or
+//     panels stacked with aligned axes.
 //   - Validate, NewValLoader, ClassLabels, Argmax: closed-set validation
 //     (confusion matrix and mIoU from package metrics, inlier pixels only).
 //

@@ -2,12 +2,16 @@ package train
 
 import (
 	"bytes"
+	"errors"
+	"image/color"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/nflowjs/nflowjs/autograd"
+	"github.com/nflowjs/nflowjs/optim"
 	"github.com/nflowjs/nflowjs/tensor"
 )
 
@@ -102,6 +106,87 @@ func TestPlotCurves(t *testing.T) {
 	}
 	if err := PlotCurves(path, "t", "x", "y", Series{Name: "nan", X: []float64{1}, Y: []float64{math.NaN()}}); err == nil {
 		t.Error("plot without finite points accepted")
+	}
+}
+
+// TestOptimizerGroups stores two optimizers in one state (the joint
+// trainer's classifier and flow optimizers) and restores each from its own
+// group and step counters.
+func TestOptimizerGroups(t *testing.T) {
+	newOpt := func(name string, steps int) optim.Optimizer {
+		p := autograd.Param(tensor.FromData([]float32{1, 2}, 2), name)
+		o, err := optim.NewAdam([]optim.ParamGroup{optim.Group(0.1, p)}, optim.DefaultAdamConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range steps {
+			p.Grad = tensor.FromData([]float32{0.5, -1}, 2)
+			o.Step()
+		}
+		return o
+	}
+	a, b := newOpt("w", 1), newOpt("w", 3)
+	path := filepath.Join(t.TempDir(), StateFile)
+	var st State
+	st.PutOptimizerGroup("optim", a)
+	st.PutOptimizerGroup("flowoptim", b)
+	if st.Meta["optim/optim.step.w"] != "1" || st.Meta["flowoptim/optim.step.w"] != "3" {
+		t.Fatalf("step counters %v", st.Meta)
+	}
+	if err := SaveState(path, st); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ra, rb := newOpt("w", 0), newOpt("w", 0)
+	if err := got.RestoreOptimizerGroup("optim", ra); err != nil {
+		t.Fatal(err)
+	}
+	if err := got.RestoreOptimizerGroup("flowoptim", rb); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ want, got optim.Optimizer }{{a, ra}, {b, rb}} {
+		w, g := c.want.State(), c.got.State()
+		if w.Steps["w"] != g.Steps["w"] {
+			t.Errorf("steps %v, want %v", g.Steps, w.Steps)
+		}
+		for k, tw := range w.Tensors {
+			for i, v := range tw.Data {
+				if g.Tensors[k].Data[i] != v {
+					t.Errorf("%s[%d] = %v, want %v", k, i, g.Tensors[k].Data[i], v)
+				}
+			}
+		}
+	}
+	got.Meta["flowoptim/optim.step.w"] = "x"
+	if err := got.RestoreOptimizerGroup("flowoptim", rb); err == nil {
+		t.Error("bad step counter accepted")
+	}
+}
+
+func TestPlotPanels(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "loss.png")
+	x := []float64{1, 2, 3}
+	nan := []float64{math.NaN(), math.NaN(), math.NaN()}
+	err := PlotPanels(path, 150,
+		Panel{Title: "a", XLabel: "step", Series: []Series{{X: x, Y: []float64{3, 2, 1}, Color: color.RGBA{B: 200, A: 255}}}},
+		Panel{Title: "empty", Series: []Series{{X: x, Y: nan}}},
+		Panel{Title: "b", Series: []Series{{Name: "b", X: x, Y: []float64{1, math.Inf(1), 2}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if !bytes.HasPrefix(b, []byte("\x89PNG")) {
+		t.Error("not a PNG")
+	}
+	err = PlotPanels(path, 150, Panel{Title: "empty", Series: []Series{{X: x, Y: nan}}})
+	if !errors.Is(err, ErrNoFinitePoints) {
+		t.Errorf("all-NaN panels: %v, want ErrNoFinitePoints", err)
+	}
+	if b2, _ := os.ReadFile(path); !bytes.Equal(b, b2) {
+		t.Error("a failed plot replaced the file")
 	}
 }
 

@@ -41,7 +41,7 @@ func OpenLog(path string, keep func(row map[string]any) bool) (*Logger, error) {
 				buf.Write(append(b, '\n'))
 			}
 		}
-		if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+		if err := WriteFileAtomic(path, buf.Bytes()); err != nil {
 			return nil, err
 		}
 	}
@@ -106,9 +106,10 @@ func ReadLog(path string) ([]map[string]any, error) {
 	return rows, sc.Err()
 }
 
-// writeFileAtomic writes data to a temporary file next to path, syncs it
-// and renames it over path.
-func writeFileAtomic(path string, data []byte) (err error) {
+// WriteFileAtomic writes data to a temporary file next to path, syncs it
+// and renames it over path (mode 0644), so readers and a run killed at any
+// moment see either the old file or the new one, never a partial file.
+func WriteFileAtomic(path string, data []byte) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("train: %w", err)

@@ -79,6 +79,29 @@ func LoadState(path string) (State, error) {
 // PutOptimizer stores an optimizer's state in s under group "optim" and
 // its step counters in the metadata.
 func (s *State) PutOptimizer(opt optim.Optimizer) {
+	s.putOptimizer(optimGroupName, "", opt)
+}
+
+// RestoreOptimizer loads the optimizer state stored by PutOptimizer.
+func (s *State) RestoreOptimizer(opt optim.Optimizer) error {
+	return s.restoreOptimizer(optimGroupName, "", opt)
+}
+
+// PutOptimizerGroup stores an optimizer's state under the given group and
+// its step counters in the metadata with the prefix group+"/", so that one
+// state can hold several optimizers (the joint trainer's classifier and
+// flow optimizers).
+func (s *State) PutOptimizerGroup(group string, opt optim.Optimizer) {
+	s.putOptimizer(group, group+groupSeparator, opt)
+}
+
+// RestoreOptimizerGroup loads the optimizer state stored by
+// PutOptimizerGroup under group.
+func (s *State) RestoreOptimizerGroup(group string, opt optim.Optimizer) error {
+	return s.restoreOptimizer(group, group+groupSeparator, opt)
+}
+
+func (s *State) putOptimizer(group, metaPrefix string, opt optim.Optimizer) {
 	st := opt.State()
 	if s.Groups == nil {
 		s.Groups = map[string]map[string]*tensor.Tensor{}
@@ -86,19 +109,27 @@ func (s *State) PutOptimizer(opt optim.Optimizer) {
 	if s.Meta == nil {
 		s.Meta = map[string]string{}
 	}
-	s.Groups[optimGroupName] = st.Tensors
+	s.Groups[group] = st.Tensors
 	for k, v := range st.StepsMeta() {
-		s.Meta[k] = v
+		s.Meta[metaPrefix+k] = v
 	}
 }
 
-// RestoreOptimizer loads the optimizer state stored by PutOptimizer.
-func (s *State) RestoreOptimizer(opt optim.Optimizer) error {
-	steps, err := optim.ParseStepsMeta(s.Meta)
+func (s *State) restoreOptimizer(group, metaPrefix string, opt optim.Optimizer) error {
+	meta := s.Meta
+	if metaPrefix != "" {
+		meta = map[string]string{}
+		for k, v := range s.Meta {
+			if rest, ok := strings.CutPrefix(k, metaPrefix); ok {
+				meta[rest] = v
+			}
+		}
+	}
+	steps, err := optim.ParseStepsMeta(meta)
 	if err != nil {
 		return fmt.Errorf("train: optimizer step counters: %w", err)
 	}
-	ts := s.Groups[optimGroupName]
+	ts := s.Groups[group]
 	if ts == nil {
 		ts = map[string]*tensor.Tensor{}
 	}

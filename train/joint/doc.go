@@ -39,7 +39,7 @@
 //
 //	RUN/model.safetensors, RUN/model.json  a models/seg Bundle (score "js", T = 2)
 //	RUN/flow.safetensors                   the jointly trained flow (models/flow.Load)
-//	RUN/state.safetensors                  both models and optimizers, for Config.Resume
+//	RUN/state.safetensors                  both models and optimizers, for Config.Resume (a train.State)
 //	RUN/joint.json                         the configuration
 //	RUN/log.jsonl, RUN/loss.png            per-interval CE, L_neg, flow bits/dim, rates, speed
 //	RUN/negatives_{start,end}.png          synthetic negatives from fixed latents (paper Figs. 9-10)
@@ -47,6 +47,10 @@
 //
 // All randomness derives from Config.Seed and the step number, so a resumed
 // run ends bit-identical to an uninterrupted one (TestRunResumeAndBundle).
+// The state file, the JSON-lines log (trimmed on resume to the rows up to
+// the restored step), the atomic file writes and the loss plot use package
+// train's helpers (train.SaveState, train.OpenLog, train.WriteFileAtomic,
+// train.PlotPanels).
 //
 // # At CPU scale
 //

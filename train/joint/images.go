@@ -2,14 +2,12 @@ package joint
 
 import (
 	"bytes"
-	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 
 	"github.com/nflowjs/nflowjs/dataset"
 	"github.com/nflowjs/nflowjs/ood"
 	"github.com/nflowjs/nflowjs/tensor"
+	"github.com/nflowjs/nflowjs/train"
 )
 
 // gridGap is the white gutter between panels, in pixels.
@@ -128,33 +126,5 @@ func writePNG(path string, img *dataset.Image) error {
 	if err := dataset.EncodePNG(&buf, img); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, buf.Bytes())
-}
-
-// writeFileAtomic writes data to a temporary file in path's directory and
-// renames it over path, so readers never see a partial file.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(name)
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(name)
-		return err
-	}
-	if err := os.Chmod(name, 0o644); err != nil {
-		os.Remove(name)
-		return err
-	}
-	if err := os.Rename(name, path); err != nil {
-		os.Remove(name)
-		return fmt.Errorf("joint: %w", err)
-	}
-	return nil
+	return train.WriteFileAtomic(path, buf.Bytes())
 }

@@ -263,7 +263,7 @@ func Run(ctx context.Context, cfg Config, stdout, progress io.Writer) (*Summary,
 			fmt.Fprintf(stdout, "warning: resuming with a different configuration\n  saved: %s\n  now:   %s\n", saved, cfgJSON)
 		}
 		fmt.Fprintf(stdout, "resuming %s at step %d\n", cfg.Out, step)
-	} else if err := writeFileAtomic(filepath.Join(cfg.Out, ConfigFile), append(cfgJSON, '\n')); err != nil {
+	} else if err := train.WriteFileAtomic(filepath.Join(cfg.Out, ConfigFile), append(cfgJSON, '\n')); err != nil {
 		return nil, err
 	}
 	if step == 0 {
@@ -558,20 +558,11 @@ func (rs *runState) loop(ctx context.Context, start int, ts *trainState, cfgJSON
 	}
 	nb := loader.NumBatches()
 	logPath := filepath.Join(cfg.Out, LogFile)
-	rows, err := readLog(logPath)
+	logger, rows, err := openLog(logPath, start)
 	if err != nil {
 		return nil, err
 	}
-	// Drop rows logged after the checkpoint we resumed from, in the file
-	// too, so that the resumed run's rows replace them.
-	if n := len(rows); n > 0 && rows[n-1].Step > start {
-		for len(rows) > 0 && rows[len(rows)-1].Step > start {
-			rows = rows[:len(rows)-1]
-		}
-		if err := rewriteLog(logPath, rows); err != nil {
-			return nil, err
-		}
-	}
+	defer logger.Close()
 
 	var bar *progressbar.ProgressBar
 	if progress != nil {
@@ -678,7 +669,7 @@ func (rs *runState) loop(ctx context.Context, start int, ts *trainState, cfgJSON
 			row.ElapsedSec = time.Since(runStart).Seconds()
 			rows = append(rows, row)
 			sum.Last = row
-			if err := appendLog(logPath, row); err != nil {
+			if err := logger.Write(row); err != nil {
 				return sum, err
 			}
 			if bar == nil {

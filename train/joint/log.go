@@ -1,19 +1,15 @@
 package joint
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"image/color"
+	"io/fs"
 	"math"
-	"os"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/nflowjs/nflowjs/train"
 )
 
 // LogRow is one line of RUN/log.jsonl: means over the steps since the
@@ -48,124 +44,80 @@ func nullable(v float64) any {
 	return v
 }
 
-// appendLog appends rows as JSON lines to path.
-func appendLog(path string, rows ...LogRow) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	for _, r := range rows {
-		b, err := json.Marshal(r)
-		if err != nil {
-			f.Close()
-			return err
+// logRow converts a row read by train.ReadLog; missing and null values
+// become NaN.
+func logRow(m map[string]any) LogRow {
+	get := func(k string) float64 {
+		if v, ok := m[k].(float64); ok {
+			return v
 		}
-		w.Write(append(b, '\n'))
+		return math.NaN()
 	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return LogRow{Step: int(get("step")), Epoch: int(get("epoch")), CE: get("ce"), Neg: get("neg"), BPD: get("flow_bpd"),
+		LR: get("lr"), BackboneLR: get("backbone_lr"), FlowLR: get("flow_lr"), ImagesPerSec: get("images_per_s"),
+		StepSec: get("step_s"), ElapsedSec: get("elapsed_s"), Skipped: int(get("skipped_steps"))}
 }
 
-// rewriteLog replaces the log file with rows, atomically.
-func rewriteLog(path string, rows []LogRow) error {
-	var buf bytes.Buffer
-	for _, r := range rows {
-		b, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		buf.Write(append(b, '\n'))
-	}
-	return writeFileAtomic(path, buf.Bytes())
-}
-
-// readLog reads the rows of a log.jsonl (a resumed run extends its plot).
+// readLog reads the rows of a log.jsonl (none if it does not exist).
 func readLog(path string) ([]LogRow, error) {
-	data, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
+	ms, err := train.ReadLog(path)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	var rows []LogRow
-	for i, line := range bytes.Split(data, []byte("\n")) {
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		var m map[string]*float64
-		if err := json.Unmarshal(line, &m); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, i+1, err)
-		}
-		get := func(k string) float64 {
-			if v := m[k]; v != nil {
-				return *v
-			}
-			return math.NaN()
-		}
-		rows = append(rows, LogRow{Step: int(get("step")), Epoch: int(get("epoch")), CE: get("ce"), Neg: get("neg"), BPD: get("flow_bpd"),
-			LR: get("lr"), BackboneLR: get("backbone_lr"), FlowLR: get("flow_lr"), ImagesPerSec: get("images_per_s"),
-			StepSec: get("step_s"), ElapsedSec: get("elapsed_s"), Skipped: int(get("skipped_steps"))})
+	rows := make([]LogRow, len(ms))
+	for i, m := range ms {
+		rows[i] = logRow(m)
 	}
 	return rows, nil
 }
 
+// openLog opens RUN/log.jsonl for a run that starts (or resumes) after
+// `start` completed steps: rows logged after that checkpoint are dropped
+// from the file, so that the resumed run's rows replace them. It returns
+// the logger and the rows kept (a resumed run extends its plot).
+func openLog(path string, start int) (*train.Logger, []LogRow, error) {
+	logger, err := train.OpenLog(path, func(m map[string]any) bool {
+		step, ok := m["step"].(float64)
+		return !ok || step <= float64(start)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := readLog(path)
+	if err != nil {
+		logger.Close()
+		return nil, nil, err
+	}
+	return logger, rows, nil
+}
+
+// lossPanelHeight is the height of each panel of RUN/loss.png.
+const lossPanelHeight = 2.4 * vg.Inch
+
 // plotLosses draws RUN/loss.png: cross-entropy, L_neg and the flow's
-// bits/dim against the step, one panel each (their scales differ).
+// bits/dim against the step, one panel each (their scales differ). Losses
+// never logged (all NaN) get no panel; if none was, no file is written.
 func plotLosses(path string, rows []LogRow, negName string) error {
-	series := []struct {
-		title string
-		get   func(LogRow) float64
-		col   color.RGBA
-	}{
-		{"cross-entropy (inlier pixels)", func(r LogRow) float64 { return r.CE }, color.RGBA{B: 200, A: 255}},
-		{"L_neg = " + negName + " (pasted pixels)", func(r LogRow) float64 { return r.Neg }, color.RGBA{R: 200, A: 255}},
-		{"flow NLL (bits/dim)", func(r LogRow) float64 { return r.BPD }, color.RGBA{G: 150, A: 255}},
+	steps := make([]float64, len(rows))
+	for i, r := range rows {
+		steps[i] = float64(r.Step)
 	}
-	var plots []*plot.Plot
-	for _, s := range series {
-		var pts plotter.XYs
-		for _, r := range rows {
-			if v := s.get(r); !math.IsNaN(v) && !math.IsInf(v, 0) {
-				pts = append(pts, plotter.XY{X: float64(r.Step), Y: v})
-			}
+	panel := func(title string, c color.Color, get func(LogRow) float64) train.Panel {
+		y := make([]float64, len(rows))
+		for i, r := range rows {
+			y[i] = get(r)
 		}
-		if len(pts) == 0 {
-			continue
-		}
-		p := plot.New()
-		p.Title.Text = s.title
-		p.X.Label.Text = "step"
-		l, err := plotter.NewLine(pts)
-		if err != nil {
-			return err
-		}
-		l.Color = s.col
-		p.Add(l, plotter.NewGrid())
-		plots = append(plots, p)
+		return train.Panel{Title: title, XLabel: "step", Series: []train.Series{{X: steps, Y: y, Color: c}}}
 	}
-	if len(plots) == 0 {
+	err := train.PlotPanels(path, lossPanelHeight,
+		panel("cross-entropy (inlier pixels)", color.RGBA{B: 200, A: 255}, func(r LogRow) float64 { return r.CE }),
+		panel("L_neg = "+negName+" (pasted pixels)", color.RGBA{R: 200, A: 255}, func(r LogRow) float64 { return r.Neg }),
+		panel("flow NLL (bits/dim)", color.RGBA{G: 150, A: 255}, func(r LogRow) float64 { return r.BPD }))
+	if errors.Is(err, train.ErrNoFinitePoints) {
 		return nil
 	}
-	const w, hEach = 6 * vg.Inch, 2.4 * vg.Inch
-	img := vgimg.New(w, hEach*vg.Length(len(plots)))
-	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: len(plots), Cols: 1}
-	grid := make([][]*plot.Plot, len(plots))
-	for i, p := range plots {
-		grid[i] = []*plot.Plot{p}
-	}
-	canvases := plot.Align(grid, tiles, dc)
-	for i, p := range plots {
-		p.Draw(canvases[i][0])
-	}
-	var buf bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
-		return err
-	}
-	return writeFileAtomic(path, buf.Bytes())
+	return err
 }

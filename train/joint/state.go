@@ -3,25 +3,25 @@ package joint
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
-	"github.com/nflowjs/nflowjs/checkpoint"
 	"github.com/nflowjs/nflowjs/models/flow"
 	"github.com/nflowjs/nflowjs/nn"
 	"github.com/nflowjs/nflowjs/optim"
 	"github.com/nflowjs/nflowjs/tensor"
+	"github.com/nflowjs/nflowjs/train"
 )
 
-// Prefixes of the entries of RUN/state.safetensors: the classifier's state
+// Groups of RUN/state.safetensors (a train.State): the classifier's state
 // dict, the flow's, and the two optimizers' buffers; step counters of the
-// optimizers go to the metadata under the same prefixes.
+// optimizers go to the metadata under the optimizers' group names
+// (train.State.PutOptimizerGroup).
 const (
-	statePrefixModel     = "model/"
-	statePrefixFlow      = "flow/"
-	statePrefixOptim     = "optim/"
-	statePrefixFlowOptim = "flowoptim/"
-	stateMetaStep        = "joint.step"
-	stateMetaConfig      = "joint.config"
+	stateGroupModel     = "model"
+	stateGroupFlow      = "flow"
+	stateGroupOptim     = "optim"
+	stateGroupFlowOptim = "flowoptim"
+	stateMetaStep       = "joint.step"
+	stateMetaConfig     = "joint.config"
 )
 
 // trainState is what --resume restores: both models, both optimizers and
@@ -36,67 +36,42 @@ type trainState struct {
 
 // save writes the state after `step` completed steps atomically.
 func (s *trainState) save(path string, step int, configJSON string) error {
-	tensors := map[string]*tensor.Tensor{}
-	meta := map[string]string{stateMetaStep: strconv.Itoa(step), stateMetaConfig: configJSON}
-	for k, v := range nn.StateDict(s.clf) {
-		tensors[statePrefixModel+k] = v
+	st := train.State{
+		Groups: map[string]map[string]*tensor.Tensor{stateGroupModel: nn.StateDict(s.clf)},
+		Meta:   map[string]string{stateMetaStep: strconv.Itoa(step), stateMetaConfig: configJSON},
 	}
 	if s.fl != nil {
-		for k, v := range s.fl.StateDict() {
-			tensors[statePrefixFlow+k] = v
-		}
+		st.Groups[stateGroupFlow] = s.fl.StateDict()
 	}
-	addOpt := func(o optim.Optimizer, prefix string) {
-		if o == nil {
-			return
-		}
-		st := o.State()
-		for k, v := range st.Tensors {
-			tensors[prefix+k] = v
-		}
-		for k, v := range st.StepsMeta() {
-			meta[prefix+k] = v
-		}
+	if s.clfOpt != nil {
+		st.PutOptimizerGroup(stateGroupOptim, s.clfOpt)
 	}
-	addOpt(s.clfOpt, statePrefixOptim)
-	addOpt(s.flowOpt, statePrefixFlowOptim)
-	return checkpoint.Save(path, tensors, meta)
+	if s.flowOpt != nil {
+		st.PutOptimizerGroup(stateGroupFlowOptim, s.flowOpt)
+	}
+	return train.SaveState(path, st)
 }
 
 // load restores the state saved by save and returns the step count and
 // the configuration JSON it was saved with.
 func (s *trainState) load(path string) (step int, configJSON string, err error) {
-	tensors, meta, err := checkpoint.Load(path)
+	st, err := train.LoadState(path)
 	if err != nil {
 		return 0, "", err
 	}
-	step, err = strconv.Atoi(meta[stateMetaStep])
+	step, err = strconv.Atoi(st.Meta[stateMetaStep])
 	if err != nil || step < 0 {
-		return 0, "", fmt.Errorf("%w: %s: bad %q metadata %q", ErrConfig, path, stateMetaStep, meta[stateMetaStep])
+		return 0, "", fmt.Errorf("%w: %s: bad %q metadata %q", ErrConfig, path, stateMetaStep, st.Meta[stateMetaStep])
 	}
-	part := func(prefix string) map[string]*tensor.Tensor {
-		out := map[string]*tensor.Tensor{}
-		for k, v := range tensors {
-			if rest, ok := strings.CutPrefix(k, prefix); ok {
-				out[rest] = v
-			}
-		}
-		return out
+	model := st.Groups[stateGroupModel]
+	if model == nil {
+		model = map[string]*tensor.Tensor{}
 	}
-	metaPart := func(prefix string) map[string]string {
-		out := map[string]string{}
-		for k, v := range meta {
-			if rest, ok := strings.CutPrefix(k, prefix); ok {
-				out[rest] = v
-			}
-		}
-		return out
-	}
-	if err := nn.LoadStateDict(s.clf, part(statePrefixModel)); err != nil {
+	if err := nn.LoadStateDict(s.clf, model); err != nil {
 		return 0, "", fmt.Errorf("%s: classifier: %w", path, err)
 	}
 	if s.fl != nil {
-		sd := part(statePrefixFlow)
+		sd := st.Groups[stateGroupFlow]
 		if len(sd) == 0 {
 			return 0, "", fmt.Errorf("%w: %s holds no flow state", ErrConfig, path)
 		}
@@ -104,25 +79,15 @@ func (s *trainState) load(path string) (step int, configJSON string, err error) 
 			return 0, "", fmt.Errorf("%s: flow: %w", path, err)
 		}
 	}
-	loadOpt := func(o optim.Optimizer, prefix, what string) error {
-		if o == nil {
-			return nil
+	if s.clfOpt != nil {
+		if err := st.RestoreOptimizerGroup(stateGroupOptim, s.clfOpt); err != nil {
+			return 0, "", fmt.Errorf("%s: classifier optimizer: %w", path, err)
 		}
-		steps, err := optim.ParseStepsMeta(metaPart(prefix))
-		if err != nil {
-			return err
+	}
+	if s.flowOpt != nil {
+		if err := st.RestoreOptimizerGroup(stateGroupFlowOptim, s.flowOpt); err != nil {
+			return 0, "", fmt.Errorf("%s: flow optimizer: %w", path, err)
 		}
-		st := optim.State{Tensors: part(prefix), Steps: steps}
-		if err := o.LoadState(st); err != nil {
-			return fmt.Errorf("%s: %s optimizer: %w", path, what, err)
-		}
-		return nil
 	}
-	if err := loadOpt(s.clfOpt, statePrefixOptim, "classifier"); err != nil {
-		return 0, "", err
-	}
-	if err := loadOpt(s.flowOpt, statePrefixFlowOptim, "flow"); err != nil {
-		return 0, "", err
-	}
-	return step, meta[stateMetaConfig], nil
+	return step, st.Meta[stateMetaConfig], nil
 }
