@@ -24,16 +24,7 @@ func NewConv2d(rng *rand.Rand, in, out, kernel, stride, padding, dilation int, b
 	}
 	stride, dilation = max(stride, 1), max(dilation, 1)
 	c := &Conv2d{InChannels: in, OutChannels: out, Kernel: kernel, Stride: stride, Padding: padding, Dilation: dilation}
-	w := tensor.New(out, in, kernel, kernel)
-	var b *tensor.Tensor
-	if bias {
-		b = tensor.New(out)
-	}
-	defaultInit(rng, w, b)
-	c.Weight = autograd.Param(w, "")
-	if bias {
-		c.Bias = autograd.Param(b, "")
-	}
+	c.Weight, c.Bias = newWeightBias(rng, []int{out, in, kernel, kernel}, out, bias)
 	return c
 }
 
@@ -66,17 +57,24 @@ func NewConvTranspose2d(rng *rand.Rand, in, out, kernel, stride, padding, output
 	}
 	stride, dilation = max(stride, 1), max(dilation, 1)
 	c := &ConvTranspose2d{InChannels: in, OutChannels: out, Kernel: kernel, Stride: stride, Padding: padding, OutputPadding: outputPadding, Dilation: dilation}
-	w := tensor.New(in, out, kernel, kernel)
-	var b *tensor.Tensor
-	if bias {
-		b = tensor.New(out)
-	}
-	defaultInit(rng, w, b)
-	c.Weight = autograd.Param(w, "")
-	if bias {
-		c.Bias = autograd.Param(b, "")
-	}
+	c.Weight, c.Bias = newWeightBias(rng, []int{in, out, kernel, kernel}, out, bias)
 	return c
+}
+
+// newWeightBias allocates a convolution's weight of the given shape and,
+// if bias, its bias of length out, initialised as torch does (defaultInit).
+func newWeightBias(rng *rand.Rand, shape []int, out int, bias bool) (weight, b *autograd.Var) {
+	w := tensor.New(shape...)
+	var bt *tensor.Tensor
+	if bias {
+		bt = tensor.New(out)
+	}
+	defaultInit(rng, w, bt)
+	weight = autograd.Param(w, "")
+	if bias {
+		b = autograd.Param(bt, "")
+	}
+	return weight, b
 }
 
 // Members lists weight and bias.
