@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -96,34 +97,56 @@ func PaperSuite(p Profile) (*Plan, error) {
 			"--train", itoa(spec.Train), "--val", itoa(spec.Val), "--test", itoa(spec.Test), "--size", spec.Size, "--quiet"},
 			Meta: map[string]string{"kind": KindData, "dataset": ds}})
 	}
-	for _, ds := range p.Datasets {
-		data := "{dep:" + stepName("data", ds) + "}"
-		for _, seed := range p.Seeds {
+	// Seeds outermost: a run stopped early has every benchmark's first
+	// seed rather than all seeds of one benchmark.
+	for _, seed := range p.Seeds {
+		for _, ds := range p.Datasets {
+			data := "{dep:" + stepName("data", ds) + "}"
 			st := seedTag(seed)
 			meta := func(kind, model string) map[string]string {
 				return map[string]string{"kind": kind, "dataset": ds, "model": model, "seed": strconv.FormatUint(seed, 10)}
 			}
-			closed := stepName("closed", ds, st)
-			args := []string{"train", "closed", "--data", data, "--out", "{out}", "--seed", strconv.FormatUint(seed, 10),
-				"--preset", p.Preset, "--epochs", itoa(p.ClosedEpochs), "--batch", itoa(p.ClosedBatch)}
-			if p.ClosedStepsPerEpoch > 0 {
-				args = append(args, "--steps-per-epoch", itoa(p.ClosedStepsPerEpoch))
+			// With shared pre-training every seed's joint runs start from
+			// the first seed's stage-1 model and flow.
+			pre := seed
+			if p.SharedPretraining {
+				pre = p.Seeds[0]
 			}
-			if p.ClosedValLimit > 0 {
-				args = append(args, "--val-limit", itoa(p.ClosedValLimit))
+			closed := stepName("closed", ds, seedTag(pre))
+			flow := stepName("flow", ds, seedTag(pre))
+			if pre == seed {
+				args := []string{"train", "closed", "--data", data, "--out", "{out}", "--seed", strconv.FormatUint(seed, 10),
+					"--preset", p.Preset, "--epochs", itoa(p.ClosedEpochs), "--batch", itoa(p.ClosedBatch)}
+				if p.ClosedStepsPerEpoch > 0 {
+					args = append(args, "--steps-per-epoch", itoa(p.ClosedStepsPerEpoch))
+				}
+				if p.ClosedValLimit > 0 {
+					args = append(args, "--val-limit", itoa(p.ClosedValLimit))
+				}
+				plan.Add(&Step{Name: closed, Args: args, Resume: Resume{Flag: "--resume", Marker: "state.safetensors"},
+					Meta: meta(KindClosed, ModelClosed)})
+
+				plan.Add(&Step{Name: flow, Args: []string{"train", "flow", "--data", data, "--out", "{out}",
+					"--seed", strconv.FormatUint(seed, 10), "--config", p.FlowConfig, "--preset", p.FlowPreset,
+					"--steps", itoa(p.FlowSteps), "--batch", itoa(p.FlowBatch), "--crop", itoa(p.FlowCrop),
+					"--val-crops", itoa(p.FlowValCrops)},
+					Resume: Resume{Flag: "--resume", Marker: "optim.safetensors"}, Meta: meta(KindFlow, "")})
 			}
-			plan.Add(&Step{Name: closed, Args: args, Resume: Resume{Flag: "--resume", Marker: "state.safetensors"},
-				Meta: meta(KindClosed, ModelClosed)})
 
-			flow := stepName("flow", ds, st)
-			plan.Add(&Step{Name: flow, Args: []string{"train", "flow", "--data", data, "--out", "{out}",
-				"--seed", strconv.FormatUint(seed, 10), "--config", p.FlowConfig, "--preset", p.FlowPreset,
-				"--steps", itoa(p.FlowSteps), "--batch", itoa(p.FlowBatch), "--crop", itoa(p.FlowCrop),
-				"--val-crops", itoa(p.FlowValCrops)},
-				Resume: Resume{Flag: "--resume", Marker: "optim.safetensors"}, Meta: meta(KindFlow, "")})
-
-			models := []string{ModelClosed}
-			for _, v := range p.Variants {
+			var models []string
+			if pre == seed {
+				models = append(models, ModelClosed) // the stage-1 model is evaluated once per training
+			}
+			variants := p.Variants
+			if seed != p.Seeds[0] && p.SeedVariants != nil {
+				variants = nil
+				for _, v := range p.Variants {
+					if slices.Contains(p.SeedVariants, v) {
+						variants = append(variants, v)
+					}
+				}
+			}
+			for _, v := range variants {
 				extra, ok := variantArgs[v]
 				if !ok {
 					return nil, fmt.Errorf("experiment: profile %s: unknown variant %q", p.Name, v)
@@ -176,7 +199,7 @@ func PaperSuite(p Profile) (*Plan, error) {
 				plan.Add(&Step{Name: stepName("eval", ds, m, st), Args: args, Stdout: EvalFile, Meta: meta(KindEval, m)})
 				if m == VariantNFlowJS && seed == p.Seeds[0] {
 					plan.Add(&Step{Name: stepName("curves", ds, st),
-						Args: []string{"experiment", "curves", "--before", "{dep:" + stepName("calib", ds, ModelClosed, st) + "}",
+						Args: []string{"experiment", "curves", "--before", "{dep:" + stepName("calib", ds, ModelClosed, seedTag(pre)) + "}",
 							"--after", "{dep:" + calib + "}", "--flow", "{dep:" + flow + "}", "--data", data, "--out", "{out}"},
 						Meta: map[string]string{"kind": KindCurves, "dataset": ds, "seed": strconv.FormatUint(seed, 10)}})
 				}

@@ -1,0 +1,58 @@
+package experiment
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestSharedPretrainingPlan checks the full profile's plan shape: stage 1
+// and the flow once per benchmark, joint runs of the repeated variants for
+// every seed, all of them starting from the first seed's models.
+func TestSharedPretrainingPlan(t *testing.T) {
+	p, err := GetProfile("full")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := PaperSuite(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range plan.Steps {
+		names = append(names, s.Name)
+		if s.Meta["kind"] == KindJoint {
+			args := strings.Join(s.Args, " ")
+			ds := s.Meta["dataset"]
+			if !strings.Contains(args, "{dep:closed-"+ds+"-s1}") || !strings.Contains(args, "{dep:flow-"+ds+"-s1}") {
+				t.Errorf("%s does not start from the seed-1 models: %s", s.Name, args)
+			}
+			if !strings.Contains(args, "--seed "+s.Meta["seed"]) {
+				t.Errorf("%s does not pass its own seed: %s", s.Name, args)
+			}
+		}
+	}
+	for _, ds := range p.Datasets {
+		for _, seed := range []string{"s2", "s3"} {
+			for _, kind := range []string{"closed", "flow"} {
+				if slices.Contains(names, stepName(kind, ds, seed)) {
+					t.Errorf("%s-%s-%s planned with shared pre-training", kind, ds, seed)
+				}
+			}
+			if slices.Contains(names, stepName("eval", ds, ModelClosed, seed)) {
+				t.Errorf("stage-1 model of %s evaluated again for %s", ds, seed)
+			}
+			for _, v := range p.Variants {
+				want := slices.Contains(p.SeedVariants, v)
+				if got := slices.Contains(names, stepName("joint", ds, v, seed)); got != want {
+					t.Errorf("joint-%s-%s-%s planned = %v, want %v", ds, v, seed, got, want)
+				}
+			}
+		}
+		for _, v := range p.Variants {
+			if !slices.Contains(names, stepName("joint", ds, v, "s1")) {
+				t.Errorf("joint-%s-%s-s1 missing", ds, v)
+			}
+		}
+	}
+}
