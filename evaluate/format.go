@@ -28,13 +28,16 @@ type Row struct {
 	Pixels          int64    `json:"pixels"`
 	Anomalies       int64    `json:"anomaly_pixels"`
 	MsPerImage      float64  `json:"ms_per_image"`
+	// ForwardMsPerImage is the shared plain forward pass per image (the
+	// same in every row of a report).
+	ForwardMsPerImage float64 `json:"forward_ms_per_image"`
 }
 
 // Rows flattens a report into one Row per score. A report without scores
 // gives one row with the segmentation metrics only.
 func (r *Report) Rows() []Row {
 	base := Row{Model: r.Model, Dataset: r.Dataset, Split: r.Split, Protocol: r.Protocol, MIoU: r.MIoU,
-		Images: r.Images, Pixels: r.Pixels, Anomalies: r.Anomalies}
+		Images: r.Images, Pixels: r.Pixels, Anomalies: r.Anomalies, ForwardMsPerImage: r.ForwardMsPerImage}
 	if len(r.Scores) == 0 {
 		return []Row{base}
 	}

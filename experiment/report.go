@@ -120,7 +120,7 @@ func (r *Results) tableOpt(b *strings.Builder, ds string, rows []rowSpec, metric
 			if s.N > 0 {
 				has = true
 			}
-			if m == MetricMs {
+			if m == MetricMs || m == MetricForwardMs || m == MetricTotalMs {
 				cells[i] = fmtStat(s, 1, 2)
 			} else {
 				cells[i] = pct(s)
@@ -229,14 +229,16 @@ func RenderReport(r *Results, figs []Figure) string {
 	any := false
 	for _, ds := range r.Datasets() {
 		fmt.Fprintf(&tb, "**%s**\n\n", ds)
-		if r.table(&tb, ds, table6Rows, []Metric{MetricMs}, []string{"scoring ms / image"}) > 0 {
+		if r.table(&tb, ds, table6Rows, []Metric{MetricMs, MetricForwardMs, MetricTotalMs},
+			[]string{"scoring ms / image", "forward pass ms / image", "total ms / image"}) > 0 {
 			any = true
 		}
 	}
 	if any {
 		b.WriteString("## Table 6 — cost of scoring on this machine\n\nTime spent in each scorer per test image, measured by `nflowjs eval` on the stage-1 model " +
-			"(logit scores exclude the shared forward pass; ODIN adds a backward and a second forward pass, MC dropout K forward passes, ReAct a feature pass). " +
-			"See `nflowjs bench` for the full-HD timing.\n\n")
+			"(logit scores exclude the shared forward pass; ODIN adds a backward and a second forward pass, MC dropout K forward passes, ReAct a feature pass), " +
+			"the plain forward pass of the model, and their sum: what the method costs per image. NFlowJS adds nothing to the forward pass — the flow is " +
+			"not used at inference. See `nflowjs bench` for the full-HD timing.\n\n")
 		b.WriteString(tb.String())
 	}
 

@@ -102,12 +102,15 @@ func TestWriteReport(t *testing.T) {
 func TestParseEval(t *testing.T) {
 	// The shape `nflowjs eval --json` prints.
 	rows, err := ParseEval([]byte(`[{"model":"m","dataset":"synth-road","split":"test","score":"js","detail":"nflowjs(T=2)",
-		"ap":0.25,"fpr95":0.3,"auroc":0.9,"miou":0.7,"open_miou":0.6,"threshold":-0.1,"images":2,"ms_per_image":0.4},
+		"ap":0.25,"fpr95":0.3,"auroc":0.9,"miou":0.7,"open_miou":0.6,"threshold":-0.1,"images":2,"ms_per_image":0.4,"forward_ms_per_image":3.5},
 		{"score":"msp","ap":0.1,"fpr95":0.6,"auroc":0.8,"miou":0.7}]`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rows) != 2 || rows[0].Score != "js" || rows[0].AP != 0.25 || *rows[0].OpenMIoU != 0.6 || rows[0].MsPerImage != 0.4 || rows[1].OpenMIoU != nil {
+		t.Fatalf("rows %+v", rows)
+	}
+	if v, ok := MetricTotalMs.of(rows[0]); !ok || v != 3.9 || rows[1].ForwardMs != 0 {
 		t.Fatalf("rows %+v", rows)
 	}
 	// Tolerated variants: an object with a scores list, other key

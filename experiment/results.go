@@ -26,6 +26,8 @@ type EvalRow struct {
 	MIoU       float64  `json:"miou"`
 	OpenMIoU   *float64 `json:"open_miou,omitempty"`
 	MsPerImage float64  `json:"ms_per_image,omitempty"`
+	// ForwardMs is the model's plain forward pass per image (0: unknown).
+	ForwardMs float64 `json:"forward_ms_per_image,omitempty"`
 }
 
 // ParseEval reads the output of `nflowjs eval --json`: a JSON list with one
@@ -135,6 +137,9 @@ func ParseEval(data []byte) ([]EvalRow, error) {
 			r.OpenMIoU = &open
 		}
 		if r.MsPerImage, _, err = num(false, "msperimage"); err != nil {
+			return nil, err
+		}
+		if r.ForwardMs, _, err = num(false, "forwardmsperimage"); err != nil {
 			return nil, err
 		}
 		r.AP, r.FPR95, r.AUROC, r.MIoU = frac(r.AP), frac(r.FPR95), frac(r.AUROC), frac(r.MIoU)
@@ -300,6 +305,11 @@ const (
 	MetricMIoU     Metric = "miou"
 	MetricOpenMIoU Metric = "open_miou"
 	MetricMs       Metric = "ms"
+	// MetricForwardMs is the plain forward pass per image.
+	MetricForwardMs Metric = "forward_ms"
+	// MetricTotalMs is the forward pass plus the scorer: the per-image
+	// cost of the method at inference.
+	MetricTotalMs Metric = "total_ms"
 )
 
 func (m Metric) of(r EvalRow) (float64, bool) {
@@ -319,6 +329,10 @@ func (m Metric) of(r EvalRow) (float64, bool) {
 		return *r.OpenMIoU, true
 	case MetricMs:
 		return r.MsPerImage, r.MsPerImage > 0
+	case MetricForwardMs:
+		return r.ForwardMs, r.ForwardMs > 0
+	case MetricTotalMs:
+		return r.ForwardMs + r.MsPerImage, r.ForwardMs > 0
 	}
 	return 0, false
 }
