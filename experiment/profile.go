@@ -72,6 +72,7 @@ const (
 	VariantFrozen  = "frozen"  // --joint-flow=false: pre-trained flow, not updated
 	VariantNone    = "none"    // no negatives: stage 1 continued for the same steps
 	VariantScratch = "scratch" // --pretrained-flow=false (Table 9)
+	VariantNeither = "neither" // neither model pre-trained (Table 9)
 )
 
 // variantArgs are the train joint flags of each variant; "{aux}" is
@@ -85,9 +86,12 @@ var variantArgs = map[string][]string{
 	VariantFrozen:  {"--joint-flow=false"},
 	VariantNone:    {"--negatives", "none"},
 	VariantScratch: {"--pretrained-flow=false"},
+	// A classifier from scratch needs stage 1's learning rates
+	// (train.DefaultDecoderLR, train.DefaultEncoderLR), not fine-tuning ones.
+	VariantNeither: {"--pretrained-flow=false", "--pretrained-seg=false", "--lr", "4e-3", "--backbone-lr", "1e-3"},
 }
 
-var allVariants = []string{VariantNFlowJS, VariantNoise, VariantReal, VariantKL, VariantRKL, VariantFrozen, VariantNone, VariantScratch}
+var allVariants = []string{VariantNFlowJS, VariantNoise, VariantReal, VariantKL, VariantRKL, VariantFrozen, VariantNone, VariantScratch, VariantNeither}
 
 var profiles = map[string]Profile{
 	// test: the harness's own end-to-end test; tiny everything, seconds.

@@ -37,7 +37,8 @@ state.safetensors (--resume), flow.safetensors (the jointly trained flow), log.j
 loss.png, negatives_{start,end}.png and mixed_{start,end}.png.
 
 Ablations: --negatives noise|none|real:DIR, --neg-loss kl|rkl, --joint-flow=false
-(frozen pre-trained flow), --pretrained-flow=false (flow from scratch).
+(frozen pre-trained flow), --pretrained-flow=false (flow from scratch), --pretrained-seg=false (classifier
+from scratch; with --pretrained-flow=false: neither model pre-trained).
 
 Short CPU runs: the paper's lambda 0.03 barely moves the classifier in a few hundred
 steps; --lambda 0.3 with the default rates is the tested recipe (road: 500 steps of
@@ -78,6 +79,7 @@ flow, at -0.2 to -0.6 points of test mIoU).`,
 	fl.Float64Var(&cfg.Lambda, "lambda", cfg.Lambda, "weight of L_neg in both losses (paper: 0.03)")
 	fl.BoolVar(&cfg.JointFlow, "joint-flow", cfg.JointFlow, "train the flow jointly (false: frozen pre-trained flow)")
 	fl.BoolVar(&cfg.PretrainedFlow, "pretrained-flow", cfg.PretrainedFlow, "start from the pre-trained --flow (false: fresh flow with its config, or --flow-preset)")
+	fl.BoolVar(&cfg.PretrainedSeg, "pretrained-seg", cfg.PretrainedSeg, "start from the stage-1 weights of --seg (false: fresh weights of its architecture; use stage-1 learning rates)")
 	fl.StringVar(&cfg.FlowPreset, "flow-preset", cfg.FlowPreset, "flow preset for --pretrained-flow=false without --flow")
 	fl.Float64Var(&cfg.FlowTemperature, "flow-temperature", cfg.FlowTemperature, "latent temperature of the negatives")
 	fl.IntVar(&cfg.PatchMin, "patch-min", cfg.PatchMin, "smallest negative patch side in pixels (paper: 16)")

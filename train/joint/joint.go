@@ -103,11 +103,16 @@ type Config struct {
 	Out  string
 
 	// Negatives is "flow" (NFlowJS), "noise", "none" or "real:DIR".
-	Negatives       string
-	NegLoss         NegLoss
-	Lambda          float64
-	JointFlow       bool // train the flow (Eq. 4); false keeps it frozen
-	PretrainedFlow  bool
+	Negatives      string
+	NegLoss        NegLoss
+	Lambda         float64
+	JointFlow      bool // train the flow (Eq. 4); false keeps it frozen
+	PretrainedFlow bool
+	// PretrainedSeg false replaces the stage-1 weights by a fresh
+	// initialisation of the same architecture (paper Table 9, "neither
+	// pre-trained" with PretrainedFlow false); Seg still supplies the
+	// architecture, classes and normalisation.
+	PretrainedSeg   bool
 	FlowPreset      string
 	FlowTemperature float64
 	PatchMin        int
@@ -137,7 +142,7 @@ type Config struct {
 // jointly with the JS loss).
 func DefaultConfig() Config {
 	return Config{
-		Negatives: "flow", NegLoss: JSD, Lambda: DefaultLambda, JointFlow: true, PretrainedFlow: true,
+		Negatives: "flow", NegLoss: JSD, Lambda: DefaultLambda, JointFlow: true, PretrainedFlow: true, PretrainedSeg: true,
 		FlowPreset: "denseflow-tiny", FlowTemperature: DefaultFlowTemperature,
 		PatchMin: DefaultPatchMin, PatchMax: DefaultPatchMax,
 		Steps: DefaultSteps, Batch: DefaultBatch, Flip: true,
@@ -331,7 +336,7 @@ func (rs *runState) validate(ctx context.Context) (float64, error) {
 func configRecord(c Config) map[string]any {
 	return map[string]any{
 		"data": c.Data, "seg": c.Seg, "flow": c.Flow, "negatives": c.Negatives, "neg_loss": c.NegLoss.String(),
-		"lambda": c.Lambda, "joint_flow": c.JointFlow, "pretrained_flow": c.PretrainedFlow, "flow_preset": c.FlowPreset,
+		"lambda": c.Lambda, "joint_flow": c.JointFlow, "pretrained_flow": c.PretrainedFlow, "pretrained_seg": c.PretrainedSeg, "flow_preset": c.FlowPreset,
 		"flow_temperature": c.FlowTemperature, "patch_min": c.PatchMin, "patch_max": c.PatchMax,
 		"steps": c.Steps, "batch": c.Batch, "crop": []int{c.CropH, c.CropW}, "flip": c.Flip,
 		"scale": []float64{c.MinScale, c.MaxScale}, "jitter": c.Jitter,
@@ -356,6 +361,12 @@ func setup(cfg Config) (*runState, error) {
 	}
 	rs.model = rs.bundle.Model
 	info := rs.bundle.Info
+	if !cfg.PretrainedSeg {
+		if rs.model, err = seg.New(info.Config, rand.New(rand.NewPCG(cfg.Seed, 0x5e9))); err != nil {
+			return nil, err
+		}
+		rs.bundle.Model = rs.model
+	}
 	if len(rs.split.Meta.Classes) != info.Config.NumClasses {
 		return nil, fmt.Errorf("%w: dataset %s has %d classes, model %s %d", ErrConfig, cfg.Data, len(rs.split.Meta.Classes), cfg.Seg, info.Config.NumClasses)
 	}

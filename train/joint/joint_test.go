@@ -195,6 +195,7 @@ func TestRunAblations(t *testing.T) {
 		{"real-rkl", func(c *Config) { c.Negatives, c.NegLoss = "real:"+realDir, RKL }},
 		{"frozen-flow", func(c *Config) { c.JointFlow = false }},
 		{"scratch-flow", func(c *Config) { c.PretrainedFlow = false }},
+		{"neither-pretrained", func(c *Config) { c.PretrainedFlow, c.PretrainedSeg = false, false }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := smallConfig(data, segDir, flowPath, filepath.Join(t.TempDir(), "run"))
@@ -213,5 +214,35 @@ func TestRunAblations(t *testing.T) {
 	c.Negatives = "gan"
 	if _, err := Run(context.Background(), c, nil, nil); err == nil {
 		t.Error("unknown --negatives accepted")
+	}
+}
+
+// TestFreshClassifier checks --pretrained-seg=false: the run starts from
+// new weights, not the stage-1 ones (one step cannot move a converged
+// weight tensor by a sizeable fraction of its norm).
+func TestFreshClassifier(t *testing.T) {
+	data, segDir, flowPath := fixture(t)
+	c := smallConfig(data, segDir, flowPath, filepath.Join(t.TempDir(), "run"))
+	c.Steps, c.PretrainedSeg, c.PretrainedFlow = 1, false, false
+	if _, err := Run(context.Background(), c, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	pre, err := seg.LoadBundle(segDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := seg.LoadBundle(c.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := pre.Model.EncoderParams()[0].Value.Data, got.Model.EncoderParams()[0].Value.Data
+	var diff, norm float64
+	for i := range a {
+		d := float64(a[i] - b[i])
+		diff += d * d
+		norm += float64(a[i]) * float64(a[i])
+	}
+	if diff < 0.1*norm {
+		t.Errorf("first encoder weight moved by %.3g of its squared norm: the stage-1 weights were kept", diff/norm)
 	}
 }
