@@ -132,6 +132,10 @@ type Runner struct {
 	// so after a command's defaults or code change the affected steps
 	// are re-run this way (their dependents re-run too).
 	Rerun func(name string) bool
+	// ReportOnly runs nothing: Run only finds the finished steps (the
+	// others stay pending), so a report can be written while another
+	// process is still running the plan. It takes no lock.
+	ReportOnly bool
 }
 
 func (r *Runner) logf(format string, a ...any) {
@@ -176,11 +180,13 @@ func (r *Runner) Run(ctx context.Context, p *Plan) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := lockDir(r.Dir)
-	if err != nil {
-		return nil, err
+	if !r.ReportOnly {
+		unlock, err := lockDir(r.Dir)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 	}
-	defer unlock()
 	dirs, keys, err := r.Dirs(p)
 	if err != nil {
 		return nil, err
@@ -199,6 +205,9 @@ func (r *Runner) Run(ctx context.Context, p *Plan) (*Summary, error) {
 		}
 		sum.Steps = append(sum.Steps, sr)
 		res[s.Name] = sr
+	}
+	if r.ReportOnly {
+		return sum, nil
 	}
 
 	// Preflight: check every command that still has to run.

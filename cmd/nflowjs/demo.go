@@ -52,7 +52,7 @@ same --out reuses what finished.`,
 				bar = newStepBar(w, len(plan.Steps))
 				onStep = bar.event
 			}
-			res, err := runSuite(cmd.Context(), plan, p, "demo", out, true, log, pass, onStep, nil)
+			res, err := runSuite(cmd.Context(), plan, p, "demo", out, runOptions{skipMissing: true}, log, pass, onStep, nil)
 			if bar != nil {
 				bar.finish()
 			}

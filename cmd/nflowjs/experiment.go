@@ -26,6 +26,7 @@ func newExperimentCmd() *cobra.Command {
 	var (
 		suite, profile, out string
 		skipMissing, quiet  bool
+		reportOnly          bool
 		rerun               []string
 	)
 	cmd := &cobra.Command{
@@ -37,7 +38,7 @@ REPORT_DIR/REPORT.md, REPORT_DIR/results.json and PNG figures in REPORT_DIR/figu
 The plan: generate road and aerial, train the stage-1 model and pre-train the
 flow, train NFlowJS and its ablations (noise negatives, real auxiliary
 negatives, KL and reverse-KL losses, frozen flow, no negatives, flow from
-scratch), calibrate and evaluate every model with every score, write
+scratch, neither model pre-trained), calibrate and evaluate every model with every score, write
 qualitative predictions, and run the 2-D toy of Figure 2.
 
 Every step runs as a subprocess of this binary in REPORT_DIR/steps/NAME-HASH/,
@@ -45,9 +46,11 @@ the hash covering its command line and its inputs. Re-running skips finished
 steps; a run killed half-way resumes (training steps continue from their
 checkpoints); --rerun re-runs chosen steps after their command changed.
 
-Profiles (` + strings.Join(experiment.ProfileNames(), ", ") + `): quick took 24 minutes on 2 busy cores
-(65 steps); full (3 seeds, default sizes) is estimated at 5-6 hours from the
-quick run's step times. The demo profile is "nflowjs demo".`,
+Profiles (` + strings.Join(experiment.ProfileNames(), ", ") + `): quick took 12 minutes of compute on 2 cores
+(65 steps); full (default sizes and recipes, stage 1 and flow once, joint training
+over 3 seeds) is measured in docs/results.md. --report-only writes the report from
+the steps finished so far, e.g. while a long run is still going.
+The demo profile is "nflowjs demo".`,
 		Example: `  nflowjs experiment --suite paper --profile quick --out runs/report-quick`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -86,7 +89,7 @@ quick run's step times. The demo profile is "nflowjs demo".`,
 					return false
 				}
 			}
-			_, err = runSuite(cmd.Context(), plan, p, "paper", out, skipMissing, log, pass, nil, force)
+			_, err = runSuite(cmd.Context(), plan, p, "paper", out, runOptions{skipMissing: skipMissing, reportOnly: reportOnly}, log, pass, nil, force)
 			return err
 		},
 	}
@@ -96,6 +99,7 @@ quick run's step times. The demo profile is "nflowjs demo".`,
 	fl.StringVar(&out, "out", "", "report directory (created; re-use it to resume)")
 	fl.BoolVar(&skipMissing, "skip-missing", false, "run what this build can run when a step's command is missing, and report the rest as not run")
 	fl.BoolVar(&quiet, "quiet", false, "do not show the steps' own progress output (it is kept in each step's log.txt)")
+	fl.BoolVar(&reportOnly, "report-only", false, "run nothing: write the report from the steps finished so far (safe while another run works in --out)")
 	fl.StringSliceVar(&rerun, "rerun", nil, `run these finished steps again, and what depends on them (glob on step names, e.g. "joint-*"); the cache key covers command lines, not the binary, so use it after changing a command's code or defaults`)
 	cmd.AddCommand(newExperimentToyCmd(), newExperimentCurvesCmd())
 	return cmd
@@ -169,7 +173,12 @@ func newExperimentCurvesCmd() *cobra.Command {
 
 // runSuite runs a plan in REPORT_DIR, then writes the report (also after a
 // failure, with what finished) and returns the run's error.
-func runSuite(ctx context.Context, plan *experiment.Plan, p experiment.Profile, suite, out string, skipMissing bool,
+// runOptions are the Runner switches of the experiment and demo commands.
+type runOptions struct {
+	skipMissing, reportOnly bool
+}
+
+func runSuite(ctx context.Context, plan *experiment.Plan, p experiment.Profile, suite, out string, opt runOptions,
 	log, pass io.Writer, onStep func(experiment.Event), rerun func(string) bool) (*experiment.Results, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -187,7 +196,7 @@ func runSuite(ctx context.Context, plan *experiment.Plan, p experiment.Profile, 
 	if err != nil {
 		return nil, fmt.Errorf("experiment: %w", err)
 	}
-	r := &experiment.Runner{Exe: exe, Dir: abs, Check: checkCommand, SkipMissing: skipMissing, Log: log, Passthrough: pass, OnStep: onStep, Rerun: rerun}
+	r := &experiment.Runner{Exe: exe, Dir: abs, Check: checkCommand, SkipMissing: opt.skipMissing, ReportOnly: opt.reportOnly, Log: log, Passthrough: pass, OnStep: onStep, Rerun: rerun}
 	sum, runErr := r.Run(ctx, plan)
 	if sum == nil || (runErr != nil && ctx.Err() != nil) {
 		return nil, runErr

@@ -104,7 +104,19 @@ func TestExperimentEndToEnd(t *testing.T) {
 	if err := os.Remove(filepath.Join(joint, experiment.DoneFile)); err != nil {
 		t.Fatal(err)
 	}
-	log, err = runExperiment(t, "--suite", "paper", "--profile", "test", "--out", dir, "--quiet")
+	// --report-only runs nothing and reports the unfinished step as pending.
+	log, err = runExperiment(t, "--suite", "paper", "--profile", "test", "--out", dir, "--quiet", "--report-only")
+	if err != nil {
+		t.Fatalf("report-only: %v\n%s", err, log)
+	}
+	if strings.Contains(log, ": running") {
+		t.Fatalf("report-only ran steps:\n%s", log)
+	}
+	if report, err = os.ReadFile(filepath.Join(dir, experiment.ReportFile)); err != nil || !strings.Contains(string(report), ", 1 pending;") {
+		t.Fatalf("report-only REPORT.md does not list the pending step (%v)", err)
+	}
+	// (The command object is reused in-process, so the flag is reset.)
+	log, err = runExperiment(t, "--suite", "paper", "--profile", "test", "--out", dir, "--quiet", "--report-only=false")
 	if err != nil {
 		t.Fatalf("resume: %v\n%s", err, log)
 	}
