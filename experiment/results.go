@@ -167,7 +167,7 @@ type StepInfo struct {
 	Name    string  `json:"name"`
 	Kind    string  `json:"kind,omitempty"`
 	Status  Status  `json:"status"`
-	Seconds float64 `json:"seconds"` // wall time of the attempt that finished it
+	Seconds float64 `json:"seconds"` // wall time of the step over all its attempts
 	Dir     string  `json:"dir"`     // relative to the report directory
 	Error   string  `json:"error,omitempty"`
 }
@@ -197,7 +197,7 @@ func Collect(reportDir string, p Profile, suite string, sum *Summary) (*Results,
 	for _, sr := range sum.Steps {
 		info := StepInfo{Name: sr.Name, Kind: sr.Step.Meta["kind"], Status: sr.Status, Dir: relDir(reportDir, sr.Dir)}
 		if sr.Finished != nil {
-			info.Seconds = sr.Finished.Seconds
+			info.Seconds = sr.Finished.Total()
 		}
 		if sr.Err != nil {
 			info.Error = firstLine(sr.Err.Error())

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -82,6 +83,28 @@ type DoneInfo struct {
 	Finished time.Time `json:"finished"`
 	Seconds  float64   `json:"seconds"` // wall time of the attempt that finished
 	Resumed  bool      `json:"resumed"`
+	// TotalSeconds adds the wall time of the earlier, interrupted attempts
+	// a resumed step continued (0 in markers written before it existed).
+	TotalSeconds float64 `json:"total_seconds,omitempty"`
+}
+
+// Total is the step's wall time over all its attempts.
+func (d *DoneInfo) Total() float64 { return max(d.TotalSeconds, d.Seconds) }
+
+// elapsedFile accumulates a step's wall time over interrupted attempts, so
+// a resumed step's cost is not under-reported.
+const elapsedFile = "ELAPSED"
+
+func readElapsed(dir string) float64 {
+	b, err := os.ReadFile(filepath.Join(dir, elapsedFile))
+	if err != nil {
+		return 0
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
+	if err != nil || v < 0 {
+		return 0
+	}
+	return v
 }
 
 // Summary is the outcome of Runner.Run, in execution order.
@@ -356,9 +379,16 @@ func (r *Runner) runStep(ctx context.Context, sr *StepResult, dirs map[string]st
 	} else {
 		cmd.Stdout = logf
 	}
+	prev := 0.0
+	if resumed {
+		prev = readElapsed(sr.Dir)
+	}
 	start := time.Now()
 	err = cmd.Run()
 	sr.Seconds = time.Since(start).Seconds()
+	total := prev + sr.Seconds
+	// Best effort: only the accounting of a later resume depends on it.
+	_ = writeFileAtomic(filepath.Join(sr.Dir, elapsedFile), []byte(strconv.FormatFloat(total, 'f', 3, 64)+"\n"))
 	if err != nil {
 		return fmt.Errorf("experiment: step %s: `nflowjs %s` failed: %w\n%s", s.Name, strings.Join(args, " "), err,
 			indent(tail(filepath.Join(sr.Dir, LogFile), 1500)))
@@ -371,7 +401,7 @@ func (r *Runner) runStep(ctx context.Context, sr *StepResult, dirs map[string]st
 			return fmt.Errorf("experiment: step %s: %w", s.Name, err)
 		}
 	}
-	info := &DoneInfo{Key: sr.Key, Args: args, Finished: time.Now().UTC(), Seconds: sr.Seconds, Resumed: resumed}
+	info := &DoneInfo{Key: sr.Key, Args: args, Finished: time.Now().UTC(), Seconds: sr.Seconds, Resumed: resumed, TotalSeconds: total}
 	if err := writeDone(sr.Dir, info); err != nil {
 		return fmt.Errorf("experiment: step %s: %w", s.Name, err)
 	}

@@ -132,6 +132,10 @@ func TestExperimentEndToEnd(t *testing.T) {
 	if err != nil || !info.Resumed || !strings.HasSuffix(strings.Join(info.Args, " "), "--resume") {
 		t.Fatalf("DONE after resume: %+v, %v", info, err)
 	}
+	// The resumed step's wall time includes the earlier attempt's.
+	if info.TotalSeconds <= info.Seconds {
+		t.Errorf("resumed step: total %.3fs, last attempt %.3fs", info.TotalSeconds, info.Seconds)
+	}
 }
 
 func TestCheckCommand(t *testing.T) {
