@@ -72,6 +72,17 @@ func CalibrateModel(m ood.Model, info Info, split *dataset.Split, score string, 
 	return &Calibration{
 		Score: sp.StoredName(), Detail: sc[0].detail, Temperature: sp.temperature(&opt), Threshold: thr,
 		TPR: opt.TPR, Dataset: split.Meta.Name, Split: split.Name, Images: split.Len(), Anomalies: anomalies,
-		CalibratedOn: fmt.Sprintf("%s %s TPR %g", split.Meta.Name, split.Name, opt.TPR),
+		CalibratedOn: calibratedOn(split, opt),
 	}, nil
+}
+
+// calibratedOn is the threshold's provenance stored in model.json; a
+// threshold calibrated on native-resolution scores says so, because it
+// differs from the full-resolution one predict uses by default.
+func calibratedOn(split *dataset.Split, opt Options) string {
+	s := fmt.Sprintf("%s %s TPR %g", split.Meta.Name, split.Name, opt.TPR)
+	if opt.ScoreResolution == "native" {
+		s += ", native score resolution"
+	}
+	return s
 }

@@ -29,6 +29,9 @@ writes score, temperature, threshold and provenance into RUN_DIR/model.json
 (atomically; the weights are not touched). predict and serve then fuse the
 closed-set prediction with the anomaly map at that threshold.
 
+--score-res native calibrates on the scores of the 1/4-resolution logits, the
+map 'predict --score-res native' thresholds (model.json then says so).
+
 --score defaults to the bundle's score (model.json "score"). Scores:
 ` + evaluate.ScoreHelp(),
 		Args: cobra.NoArgs,

@@ -37,6 +37,7 @@ type evalFlags struct {
 	protocol, engine      string
 	calibSplit, evalSplit string
 	tpr                   float64
+	scoreRes              string
 }
 
 func (f *evalFlags) register(cmd *cobra.Command) {
@@ -57,6 +58,7 @@ func (f *evalFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bars")
 	fl.BoolVar(&f.jsonOut, "json", false, "print JSON instead of a table")
 	fl.Float64Var(&f.tpr, "tpr", evaluate.DefaultTPR, "true-positive rate the threshold is calibrated at")
+	fl.StringVar(&f.scoreRes, "score-res", "full", "score resolution of the logit scores: full or native (1/4-resolution logits, score maps upsampled)")
 }
 
 // options converts the flags; scores are set by the caller.
@@ -101,6 +103,11 @@ func (f *evalFlags) options(stderr io.Writer) (evaluate.Options, error) {
 		opt.Engine = metrics.EngineStreaming
 	default:
 		return opt, fmt.Errorf("--engine must be exact or streaming, have %q", f.engine)
+	}
+	switch opt.ScoreResolution = strings.ToLower(strings.TrimSpace(f.scoreRes)); opt.ScoreResolution {
+	case "full", "native":
+	default:
+		return opt, fmt.Errorf("--score-res must be full or native, have %q", f.scoreRes)
 	}
 	if !f.quiet {
 		opt.Progress = stderr
@@ -147,7 +154,7 @@ func evalNeedsFit(scores []string) bool {
 
 func newEvalCmd() *cobra.Command {
 	var f evalFlags
-	var scores, scoreRes string
+	var scores string
 	cmd := &cobra.Command{
 		Use:   "eval --model RUN_DIR --data DIR [--split test] [--scores msp,maxlogit,js,...]",
 		Short: "Evaluate a trained model: AP, FPR95, AUROC per OOD score, mIoU and open-mIoU",
@@ -172,11 +179,6 @@ segmentation and the fusion keep the full-resolution logits.`,
 			opt, err := f.options(cmd.ErrOrStderr())
 			if err != nil {
 				return err
-			}
-			switch opt.ScoreResolution = strings.ToLower(strings.TrimSpace(scoreRes)); opt.ScoreResolution {
-			case "full", "native":
-			default:
-				return fmt.Errorf("--score-res must be full or native, have %q", scoreRes)
 			}
 			opt.Scores = nil
 			for _, s := range strings.Split(scores, ",") {
@@ -238,6 +240,5 @@ segmentation and the fusion keep the full-resolution logits.`,
 	fl.StringVar(&f.calibSplit, "calib-split", dataset.SplitVal, `split the open-mIoU thresholds are calibrated on ("none" to skip)`)
 	fl.StringVar(&f.protocol, "protocol", "pooled", "pixel-metric aggregation: pooled or per-image")
 	fl.StringVar(&f.engine, "engine", "exact", "metrics engine: exact or streaming")
-	fl.StringVar(&scoreRes, "score-res", "full", "score resolution of the logit scores: full or native (1/4-resolution logits, score maps upsampled)")
 	return cmd
 }

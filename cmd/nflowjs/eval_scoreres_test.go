@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/nflowjs/nflowjs/evaluate"
+	"github.com/nflowjs/nflowjs/models/seg"
 )
 
 // eval --score-res native runs end to end; the segmentation is the same as
@@ -42,6 +43,33 @@ func TestEvalScoreRes(t *testing.T) {
 		t.Errorf("table: %v\n%s", err, table)
 	}
 	if _, err := runEvalCmd(t, newEvalCmd(), "--model", model, "--data", data, "--quiet", "--score-res", "half"); err == nil ||
+		!strings.Contains(err.Error(), "--score-res") {
+		t.Errorf("bad --score-res: %v", err)
+	}
+}
+
+// calibrate --score-res native calibrates on the 1/4-resolution scores
+// (what predict --score-res native thresholds) and says so in model.json.
+func TestCalibrateScoreRes(t *testing.T) {
+	data, model := evalFixture(t)
+	thr := map[string]float32{}
+	for _, res := range []string{"full", "native"} {
+		if _, err := runEvalCmd(t, newCalibrateCmd(), "--model", model, "--data", data, "--score", "js", "--quiet", "--score-res", res); err != nil {
+			t.Fatal(err)
+		}
+		b, err := seg.LoadBundle(model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Info.Threshold == nil || strings.Contains(b.Info.CalibratedOn, "native") != (res == "native") {
+			t.Fatalf("%s: threshold %v calibrated on %q", res, b.Info.Threshold, b.Info.CalibratedOn)
+		}
+		thr[res] = *b.Info.Threshold
+	}
+	if thr["full"] == thr["native"] {
+		t.Errorf("native and full thresholds coincide (%v)", thr["full"])
+	}
+	if _, err := runEvalCmd(t, newCalibrateCmd(), "--model", model, "--data", data, "--quiet", "--score-res", "half"); err == nil ||
 		!strings.Contains(err.Error(), "--score-res") {
 		t.Errorf("bad --score-res: %v", err)
 	}
