@@ -78,6 +78,9 @@ Adam lr 1e-3 (encoder) / 4e-3 (decoder) annealed to 1e-7.`,
 					return err
 				}
 			}
+			if run.Data == "" {
+				return errors.New(`required flag "data" not set (only --resume can take it from the run's train.json)`)
+			}
 			if cmd.Flags().Changed("crop") || !run.Resume {
 				h, w, err := parseCrop(crop)
 				if err != nil {
@@ -137,7 +140,7 @@ Adam lr 1e-3 (encoder) / 4e-3 (decoder) annealed to 1e-7.`,
 	fl.BoolVar(&cfg.Resume, "resume", false, "continue the run in --out from its last checkpoint")
 	fl.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the whole run to this file")
 	fl.IntVar(&cfg.Workers, "workers", 0, "data-loading goroutines (0: GOMAXPROCS; results do not depend on it)")
-	_ = cmd.MarkFlagRequired("data")
+	// --data is not marked required: --resume takes it from train.json.
 	_ = cmd.MarkFlagRequired("out")
 	trainCmd.AddCommand(cmd)
 }
