@@ -250,8 +250,9 @@ func RenderReport(r *Results, figs []Figure) string {
 	writeFigures(&b, figs)
 
 	b.WriteString("## Discussion: which of the paper's claims hold here\n\n")
-	b.WriteString("Generated from the numbers above. A difference is treated as noise when several seeds ran and it is smaller than " +
-		"the sum of the standard deviations, or, with a single seed, when it is smaller than half a point or 3% of the larger value. " +
+	b.WriteString("Generated from the numbers above. A difference is treated as noise when it is smaller than the sum of the two rows' " +
+		"standard deviations over seeds, or, when either row ran a single seed, smaller than that sum or half a point or 3% of the " +
+		"larger value, whichever is largest. " +
 		"A claim holds when one metric (AP or FPR95) is better and the other not worse, does not hold in the opposite case, is " +
 		"inconclusive when both differences are noise, and is mixed when the metrics disagree.\n\n")
 	for _, c := range r.Claims() {
@@ -427,7 +428,9 @@ func better(a, b Stat, lowerIsBetter bool) (int, bool) {
 	}
 	tol := a.Std + b.Std
 	if a.N == 1 || b.N == 1 {
-		tol = math.Max(singleSeedAbsTol, singleSeedRelTol*math.Max(math.Abs(a.Mean), math.Abs(b.Mean)))
+		// A single run has no spread of its own: keep the other row's
+		// spread, but never go below the single-seed tolerance.
+		tol = math.Max(tol, math.Max(singleSeedAbsTol, singleSeedRelTol*math.Max(math.Abs(a.Mean), math.Abs(b.Mean))))
 	}
 	if math.Abs(d) < tol {
 		return 0, true
