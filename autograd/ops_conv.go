@@ -12,6 +12,10 @@ import (
 func Conv2d(x, w, b *Var, o tensor.ConvOpts) *Var {
 	y := tensor.Conv2d(x.Value, w.Value, varValue(b), o)
 	return NewOp(y, func(g *tensor.Tensor) {
+		if !needsGrad(w) && !needsGrad(b) { // frozen layer: ∂/∂x only
+			x.accumOwned(tensor.Conv2dGradInput(x.Value, w.Value, g, o))
+			return
+		}
 		gx, gw, gb := tensor.Conv2dBackward(x.Value, w.Value, g, o, needsGrad(x))
 		if needsGrad(x) {
 			x.accumOwned(gx)
@@ -30,6 +34,10 @@ func Conv2d(x, w, b *Var, o tensor.ConvOpts) *Var {
 func ConvTranspose2d(x, w, b *Var, o tensor.ConvOpts, outPad int) *Var {
 	y := tensor.ConvTranspose2d(x.Value, w.Value, varValue(b), o, outPad)
 	return NewOp(y, func(g *tensor.Tensor) {
+		if !needsGrad(w) && !needsGrad(b) { // frozen layer: ∂/∂x only
+			x.accumOwned(tensor.ConvTranspose2dGradInput(x.Value, w.Value, g, o, outPad))
+			return
+		}
 		gx, gw, gb := tensor.ConvTranspose2dBackward(x.Value, w.Value, g, o, outPad, needsGrad(x))
 		if needsGrad(x) {
 			x.accumOwned(gx)

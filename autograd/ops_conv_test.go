@@ -105,3 +105,34 @@ func TestGradPoolResize(t *testing.T) {
 	}, inputs: []*tensor.Tensor{randT(rng, -1, 1, 1, 3, 4, 3)}})
 	runGradCases(t, cases)
 }
+
+func TestGradConvFrozenWeights(t *testing.T) {
+	// Frozen weights and bias (constants) take the input-gradient-only
+	// path; it must agree with finite differences and with the full VJP.
+	rng := rand.New(rand.NewPCG(11, 11))
+	o := tensor.ConvOpts{Stride: 2, Pad: 1}
+	w, b := Const(randT(rng, -1, 1, 3, 2, 3, 3)), Const(randT(rng, -1, 1, 3))
+	wt := Const(randT(rng, -1, 1, 2, 3, 3, 3))
+	runGradCases(t, []gradCase{
+		{name: "conv-frozen", f: func(v []*Var) *Var { return Conv2d(v[0], w, b, o) }, inputs: []*tensor.Tensor{randT(rng, -1, 1, 2, 2, 5, 6)}},
+		{name: "convT-frozen", f: func(v []*Var) *Var { return ConvTranspose2d(v[0], wt, nil, o, 1) }, inputs: []*tensor.Tensor{randT(rng, -1, 1, 2, 2, 4, 5)}},
+	})
+	x := randT(rng, -1, 1, 2, 2, 5, 6)
+	grad := func(freeze bool) (*tensor.Tensor, *tensor.Tensor) {
+		xv := Input(x, true)
+		wv := Param(w.Value.Clone(), "w")
+		wv.SetRequiresGrad(!freeze)
+		Sum(Conv2d(xv, wv, nil, o)).Backward()
+		return xv.Grad, wv.Grad
+	}
+	gxFull, gwFull := grad(false)
+	gxFrozen, gwFrozen := grad(true)
+	if gwFull == nil || gwFrozen != nil {
+		t.Fatalf("weight gradient: trainable %v, frozen %v (want a gradient, then none)", gwFull != nil, gwFrozen != nil)
+	}
+	for i := range gxFull.Data {
+		if gxFull.Data[i] != gxFrozen.Data[i] {
+			t.Fatalf("∂/∂x[%d]: %g with trainable weights, %g frozen", i, gxFull.Data[i], gxFrozen.Data[i])
+		}
+	}
+}

@@ -29,6 +29,15 @@ func Conv2dBackward(x, w, gy *Tensor, o ConvOpts, needGX bool) (gx, gw, gb *Tens
 	return gx, gw, SumChannel(gy)
 }
 
+// Conv2dGradInput returns only ∂/∂x of Conv2d, for backward passes that
+// treat the weights as constants (the joint stage's flow pass through a
+// frozen classifier): the weight gradient, as costly as ∂/∂x, is skipped.
+func Conv2dGradInput(x, w, gy *Tensor, o ConvOpts) *Tensor {
+	n, g := newConvGeom("Conv2dGradInput", x, w, o)
+	mustShape("Conv2dGradInput", "output gradient", gy, n, g.co, g.oh, g.ow)
+	return FromData(convGradX(gy.Data, n, w.Data, &g), x.Shape...)
+}
+
 // mustShape panics unless t has exactly the given shape.
 func mustShape(op, what string, t *Tensor, shape ...int) {
 	if !ShapeEqual(t.Shape, shape) {

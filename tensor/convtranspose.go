@@ -66,3 +66,11 @@ func ConvTranspose2dBackward(x, w, gy *Tensor, o ConvOpts, outPad int, needGX bo
 	}
 	return gx, gw, SumChannel(gy)
 }
+
+// ConvTranspose2dGradInput returns only ∂/∂x of ConvTranspose2d (see
+// Conv2dGradInput).
+func ConvTranspose2dGradInput(x, w, gy *Tensor, o ConvOpts, outPad int) *Tensor {
+	n, g := newConvTransposeGeom("ConvTranspose2dGradInput", x, w, o, outPad)
+	mustShape("ConvTranspose2dGradInput", "output gradient", gy, n, g.ci, g.h, g.w)
+	return FromData(convForward(gy.Data, n, w.Data, nil, &g), x.Shape...)
+}
