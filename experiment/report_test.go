@@ -204,8 +204,8 @@ func TestCombine(t *testing.T) {
 	}
 	// Several seeds against one run (full profile: joint seeds vs the one
 	// stage-1 model): the multi-seed row's spread still counts.
-	if v, _ := better(Stat{0.20, 0.04, 3}, one(0.15), false); v != 0 {
-		t.Errorf("5 points within a 4-point spread against one run: %d", v)
+	if v, _ := better(Stat{0.20, 0.06, 3}, one(0.15), false); v != 0 {
+		t.Errorf("5 points within a 6-point spread against one run: %d", v)
 	}
 	if v, _ := better(Stat{0.20, 0.01, 3}, one(0.15), false); v != 1 {
 		t.Errorf("5 points beyond a 1-point spread against one run: %d", v)
