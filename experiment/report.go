@@ -547,6 +547,17 @@ func (r *Results) Claims() []Claim {
 			cm.Evidence = fmt.Sprintf("mIoU %s after joint training vs %s after stage 1 (drop %.1f points).", pct(mA), pct(mB), drop)
 		}
 		out = append(out, cm)
+		// The paper's case for the bounded JS loss: it disturbs the
+		// classifier less than KL on the same negatives.
+		kA, kB := r.Lookup(ds, VariantNFlowJS, "js", MetricMIoU), r.Lookup(ds, VariantKL, "kl", MetricMIoU)
+		ck := Claim{Claim: fmt.Sprintf("The JS loss keeps more segmentation quality than the KL loss (mIoU, Table 7) (%s)", ds)}
+		if v, ok := better(kA, kB, false); !ok {
+			ck.Verdict, ck.Evidence = NotMeasured, "One of the runs is missing."
+		} else {
+			ck.Verdict = map[int]string{1: Holds, 0: Inconclusive, -1: DoesNotHold}[v]
+			ck.Evidence = fmt.Sprintf("mIoU %s (JS) vs %s (KL).", pct(kA), pct(kB))
+		}
+		out = append(out, ck)
 	}
 	if t := r.Toy; t != nil {
 		c := Claim{Claim: "In 2-D, training on flow negatives bounds the confident region, unlike max-softmax (Figure 2)"}
