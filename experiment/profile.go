@@ -127,7 +127,7 @@ var profiles = map[string]Profile{
 	// full: the benchmarks at their default size and the commands' default
 	// recipes, every ablation. Stage 1 and flow pre-training run once; the
 	// method, its negatives ablation (Table 8) and the KL loss are repeated
-	// over three joint-training seeds. About two hours on 2 cores.
+	// over three joint-training seeds. 86 minutes on 2 cores (docs/results.md).
 	"full": {
 		Name: "full", Description: "full: default benchmarks (road 128x256, aerial 128x128; 400/60/100 images) and recipes (stage 1 80 epochs, flow 4000 steps, joint 800 steps), every ablation; stage 1 and the flow trained once (seed 1), joint training of NFlowJS, noise, real and KL over seeds 1-3, the other ablations seed 1",
 		Datasets: []string{"road", "aerial"}, Seeds: []uint64{1, 2, 3},

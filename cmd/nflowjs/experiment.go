@@ -46,9 +46,9 @@ the hash covering its command line and its inputs. Re-running skips finished
 steps; a run killed half-way resumes (training steps continue from their
 checkpoints); --rerun re-runs chosen steps after their command changed.
 
-Profiles (` + strings.Join(experiment.ProfileNames(), ", ") + `): quick took 12 minutes of compute on 2 cores
-(65 steps); full (default sizes and recipes, stage 1 and flow once, joint training
-over 3 seeds) is measured in docs/results.md. --report-only writes the report from
+Profiles (` + strings.Join(experiment.ProfileNames(), ", ") + `): quick took 7 minutes on 2 cores
+(71 steps); full (default sizes and recipes, stage 1 and flow once, joint training
+over 3 seeds; 119 steps) took 86 minutes on 2 cores (docs/results.md). --report-only writes the report from
 the steps finished so far, e.g. while a long run is still going.
 The demo profile is "nflowjs demo".`,
 		Example: `  nflowjs experiment --suite paper --profile quick --out runs/report-quick`,

@@ -12,7 +12,7 @@ import (
 )
 
 // TestQuickProfile runs `nflowjs experiment --suite paper --profile quick`
-// end to end (about 12 minutes of compute on 2 cores; build tag quick, run
+// end to end (7-12 minutes on 2 cores; build tag quick, run
 // by .ci/run) and checks the harness, not the science: every step
 // succeeds, every method of the main tables and every ablation has numbers
 // on both benchmarks, and the report and its figures are written. Set
