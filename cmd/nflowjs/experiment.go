@@ -38,8 +38,8 @@ REPORT_DIR/REPORT.md, REPORT_DIR/results.json and PNG figures in REPORT_DIR/figu
 The plan: generate road and aerial, train the stage-1 model and pre-train the
 flow, train NFlowJS and its ablations (noise negatives, real auxiliary
 negatives, KL and reverse-KL losses, frozen flow, no negatives, flow from
-scratch, neither model pre-trained), calibrate and evaluate every model with every score, write
-qualitative predictions, and run the 2-D toy of Figure 2.
+scratch, neither model pre-trained), calibrate and evaluate every model with
+every score, write qualitative predictions, and run the 2-D toy of Figure 2.
 
 Every step runs as a subprocess of this binary in REPORT_DIR/steps/NAME-HASH/,
 the hash covering its command line and its inputs. Re-running skips finished
@@ -47,10 +47,10 @@ steps; a run killed half-way resumes (training steps continue from their
 checkpoints); --rerun re-runs chosen steps after their command changed.
 
 Profiles (` + strings.Join(experiment.ProfileNames(), ", ") + `): quick took 7 minutes on 2 cores
-(71 steps); full (default sizes and recipes, stage 1 and flow once, joint training
-over 3 seeds; 119 steps) took 86 minutes on 2 cores (docs/results.md). --report-only writes the report from
-the steps finished so far, e.g. while a long run is still going.
-The demo profile is "nflowjs demo".`,
+(71 steps); full (default sizes and recipes, stage 1 and flow once, joint
+training over 3 seeds; 119 steps) took 86 minutes on 2 cores (docs/results.md).
+The demo profile is "nflowjs demo". --report-only writes the report from the
+steps finished so far, e.g. while a long run is still going.`,
 		Example: `  nflowjs experiment --suite paper --profile quick --out runs/report-quick`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -171,13 +171,13 @@ func newExperimentCurvesCmd() *cobra.Command {
 	return cmd
 }
 
-// runSuite runs a plan in REPORT_DIR, then writes the report (also after a
-// failure, with what finished) and returns the run's error.
 // runOptions are the Runner switches of the experiment and demo commands.
 type runOptions struct {
 	skipMissing, reportOnly bool
 }
 
+// runSuite runs a plan in REPORT_DIR, then writes the report (also after a
+// failure, with what finished) and returns the run's error.
 func runSuite(ctx context.Context, plan *experiment.Plan, p experiment.Profile, suite, out string, opt runOptions,
 	log, pass io.Writer, onStep func(experiment.Event), rerun func(string) bool) (*experiment.Results, error) {
 	if ctx == nil {
