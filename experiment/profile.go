@@ -125,15 +125,15 @@ var profiles = map[string]Profile{
 		MCPasses: 4, Variants: allVariants, ModelBaselines: true, Temperatures: true, Predict: 4, ToySteps: 1500,
 	},
 	// full: the benchmarks at their default size and the commands' default
-	// recipes, every ablation. Stage 1 and flow pre-training run once; the
-	// method, its negatives ablation (Table 8) and the KL loss are repeated
-	// over three joint-training seeds. 86 minutes on 2 cores (docs/results.md).
+	// recipes, every ablation. Stage 1 and flow pre-training run once;
+	// every joint-training run is repeated over three seeds. About two hours
+	// on 2 cores (docs/results.md).
 	"full": {
-		Name: "full", Description: "full: default benchmarks (road 128x256, aerial 128x128; 400/60/100 images) and recipes (stage 1 80 epochs, flow 4000 steps, joint 800 steps), every ablation; stage 1 and the flow trained once (seed 1), joint training of NFlowJS, noise, real and KL over seeds 1-3, the other ablations seed 1",
+		Name: "full", Description: "full: default benchmarks (road 128x256, aerial 128x128; 400/60/100 images) and recipes (stage 1 80 epochs, flow 4000 steps, joint 800 steps), every ablation; stage 1 and the flow trained once (seed 1), every joint-training run over seeds 1-3",
 		Datasets: []string{"road", "aerial"}, Seeds: []uint64{1, 2, 3},
-		SharedPretraining: true, SeedVariants: []string{VariantNFlowJS, VariantNoise, VariantReal, VariantKL},
-		Data:         map[string]DataSpec{"road": {400, 60, 100, "128x256"}, "aerial": {400, 60, 100, "128x128"}},
-		ClosedEpochs: 80, ClosedBatch: 4, Preset: "tiny",
+		SharedPretraining: true,
+		Data:              map[string]DataSpec{"road": {400, 60, 100, "128x256"}, "aerial": {400, 60, 100, "128x128"}},
+		ClosedEpochs:      80, ClosedBatch: 4, Preset: "tiny",
 		FlowConfig: "denseflow", FlowPreset: "denseflow-tiny", FlowSteps: 4000, FlowBatch: 32, FlowCrop: 32, FlowValCrops: 256,
 		JointSteps: 800, JointBatch: 8, PatchMin: 16, PatchMax: 64, JointCheckpointEvery: 50, JointLambda: 0.3,
 		Variants: allVariants, ModelBaselines: true, Temperatures: true, Predict: 6, ToySteps: 1500,
