@@ -38,9 +38,8 @@
 // end-to-end test, seconds), demo (`nflowjs demo`, a few minutes), quick
 // (both benchmarks at half resolution, every ablation, one seed) and full
 // (default sizes and recipes, every ablation; stage 1 and the flow trained
-// once, joint training of the main variants repeated over three seeds —
-// Profile.SharedPretraining and Profile.SeedVariants). Besides the training and
-// evaluation commands the plan runs two of the experiment command's own
+// once, every joint-training run repeated over three seeds —
+// Profile.SharedPretraining). Besides the training and evaluation commands the plan runs two of the experiment command's own
 // subcommands: `experiment toy` (the 2-D toy of Figure 2, package toy) and
 // `experiment curves` (Figure 11 histograms, PR/ROC curves, Table 5 FPR95
 // by depth, Figure 3 right).

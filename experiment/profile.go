@@ -24,10 +24,7 @@ type Profile struct {
 	// the first seed, and repeats only joint training over Seeds: the
 	// spread then measures stage 2 alone, at a third of the cost.
 	SharedPretraining bool
-	// SeedVariants are the variants repeated for seeds after the first
-	// (nil: all Variants); the rest run with the first seed only.
-	SeedVariants []string
-	Data         map[string]DataSpec
+	Data              map[string]DataSpec
 
 	// Stage 1 (train closed).
 	ClosedEpochs, ClosedStepsPerEpoch, ClosedBatch int

@@ -2,7 +2,6 @@ package experiment
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -137,16 +136,7 @@ func PaperSuite(p Profile) (*Plan, error) {
 			if pre == seed {
 				models = append(models, ModelClosed) // the stage-1 model is evaluated once per training
 			}
-			variants := p.Variants
-			if seed != p.Seeds[0] && p.SeedVariants != nil {
-				variants = nil
-				for _, v := range p.Variants {
-					if slices.Contains(p.SeedVariants, v) {
-						variants = append(variants, v)
-					}
-				}
-			}
-			for _, v := range variants {
+			for _, v := range p.Variants {
 				extra, ok := variantArgs[v]
 				if !ok {
 					return nil, fmt.Errorf("experiment: profile %s: unknown variant %q", p.Name, v)
