@@ -47,8 +47,8 @@ steps; a run killed half-way resumes (training steps continue from their
 checkpoints); --rerun re-runs chosen steps after their command changed.
 
 Profiles (` + strings.Join(experiment.ProfileNames(), ", ") + `): quick took 7 minutes on 2 cores
-(71 steps); full (default sizes and recipes, stage 1 and flow once, joint
-training over 3 seeds; 119 steps) took 86 minutes on 2 cores (docs/results.md).
+(71 steps); full (default sizes and recipes, stage 1 and flow once, every joint
+run over 3 seeds; 179 steps) took about 2 hours on 2 cores (docs/results.md).
 The demo profile is "nflowjs demo". --report-only writes the report from the
 steps finished so far, e.g. while a long run is still going.`,
 		Example: `  nflowjs experiment --suite paper --profile quick --out runs/report-quick`,
