@@ -28,14 +28,14 @@ func parseGenSize(s string) (h, w int, err error) {
 
 func init() {
 	var (
-		out, size                 string
+		out, size, source         string
 		seed                      uint64
 		train, val, test, workers int
 		quiet                     bool
 	)
 	genCmd := &cobra.Command{
 		Use:   "gen KIND --out DIR",
-		Short: "Generate a procedural benchmark (road, aerial or toy2d)",
+		Short: "Generate a benchmark (road, aerial, fashion-ood or toy2d)",
 		Long: `Generate a procedural dense-OOD benchmark in the generic dataset format.
 
   road    StreetHazards-like perspective road scenes with depth; val and test
@@ -44,6 +44,12 @@ func init() {
   aerial  BSB-like top-down tiles with 12 classes; test tiles contain boats
           and harbours on lakes, val tiles containers and tanks.
           Default 128x128, 400/60/100.
+  fashion-ood  real scanned objects on procedural textures, from Debian's
+          Fashion-MNIST (apt-get install dataset-fashion-mnist, or --source
+          DIR with its four IDX files): inlier objects t-shirt, trouser,
+          sneaker, bag; val anomalies pullover and sandal; test anomalies
+          dress and ankle boot, never seen in training or calibration.
+          Default 96x96, 400/60/100.
   toy2d   the two-class 2-D points of the paper's Figure 2 (<split>.csv);
           counts are points. Default 1000/200/1000.
 
@@ -70,6 +76,12 @@ The same seed always produces byte-identical files, whatever --workers is.`,
 			}
 			if f.Changed("test") {
 				cfg.Test = test
+			}
+			if f.Changed("source") {
+				if cfg.Kind != "fashion-ood" {
+					return fmt.Errorf("data gen: --source applies to fashion-ood only")
+				}
+				cfg.Source = source
 			}
 			if f.Changed("size") {
 				if cfg.Height, cfg.Width, err = parseGenSize(size); err != nil {
@@ -103,7 +115,8 @@ The same seed always produces byte-identical files, whatever --workers is.`,
 	f.IntVar(&train, "train", 0, "train split size (default per kind)")
 	f.IntVar(&val, "val", 0, "val split size (default per kind)")
 	f.IntVar(&test, "test", 0, "test split size (default per kind)")
-	f.StringVar(&size, "size", "", "image size HxW (default 128x256 road, 128x128 aerial)")
+	f.StringVar(&source, "source", "", "fashion-ood: folder of Fashion-MNIST's IDX files (default "+synth.FashionDefaultSource+")")
+	f.StringVar(&size, "size", "", "image size HxW (default 128x256 road, 128x128 aerial, 96x96 fashion-ood)")
 	f.IntVar(&workers, "workers", 0, "parallel renderers (0 = GOMAXPROCS); output does not depend on it")
 	f.BoolVar(&quiet, "quiet", false, "no progress bar")
 	dataCmd.AddCommand(genCmd)

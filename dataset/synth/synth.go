@@ -2,6 +2,7 @@ package synth
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -27,7 +28,7 @@ const Version = 1
 var Splits = []string{"train", "val", "test"}
 
 // Kinds lists the generators.
-var Kinds = []string{"road", "aerial", "toy2d"}
+var Kinds = []string{"road", "aerial", "toy2d", "fashion-ood"}
 
 // Config selects what Generate writes.
 type Config struct {
@@ -36,6 +37,9 @@ type Config struct {
 	Seed             uint64
 	Train, Val, Test int // images per split (points for toy2d)
 	Height, Width    int // image size (ignored by toy2d)
+	// Source is the folder of Fashion-MNIST's IDX files (fashion-ood only;
+	// empty: FashionDefaultSource).
+	Source string
 	// Workers renders images in parallel; 0 means GOMAXPROCS. The output
 	// does not depend on it.
 	Workers int
@@ -56,8 +60,10 @@ func Defaults(kind string) (Config, error) {
 		return Config{Kind: kind, Seed: 1, Train: 400, Val: 60, Test: 100, Height: 128, Width: 128}, nil
 	case "toy2d":
 		return Config{Kind: kind, Seed: 1, Train: 1000, Val: 200, Test: 1000}, nil
+	case "fashion-ood":
+		return Config{Kind: kind, Seed: 1, Train: 400, Val: 60, Test: 100, Height: 96, Width: 96, Source: FashionDefaultSource}, nil
 	}
-	return Config{}, fmt.Errorf("synth: unknown kind %q (have road, aerial, toy2d)", kind)
+	return Config{}, fmt.Errorf("synth: unknown kind %q (have road, aerial, toy2d, fashion-ood)", kind)
 }
 
 // Error is returned for invalid configurations.
@@ -129,6 +135,14 @@ func anomalyCats(kind, split string) ([]string, error) {
 			return AerialTestAnomalies, nil
 		}
 		return nil, nil
+	case "fashion-ood":
+		switch split {
+		case "val":
+			return FashionValAnomalies, nil
+		case "test":
+			return FashionTestAnomalies, nil
+		}
+		return nil, nil
 	}
 	return nil, Error(fmt.Sprintf("unknown image kind %q", kind))
 }
@@ -153,6 +167,11 @@ func Meta(cfg Config) *dataset.Meta {
 		m.Classes, m.Colors = AerialClasses, AerialColors
 		extra["size"] = []int{cfg.Height, cfg.Width}
 		extra["anomaly_categories"] = map[string][]string{"val": AerialValAnomalies, "test": AerialTestAnomalies}
+	case "fashion-ood":
+		m.Classes, m.Colors = FashionClasses, FashionColors
+		extra["size"] = []int{cfg.Height, cfg.Width}
+		extra["anomaly_categories"] = map[string][]string{"val": FashionValAnomalies, "test": FashionTestAnomalies}
+		extra["source"] = "Fashion-MNIST (Xiao et al. 2017): train scenes from its train file, val/test scenes from the two halves of its test file; procedural fbm backgrounds"
 	case "toy2d":
 		m.Classes = []string{"class 0", "class 1"}
 		extra["format"] = "CSV files <split>.csv with columns x,y,label; label 254 marks outliers (test only)"
@@ -168,6 +187,18 @@ func Meta(cfg Config) *dataset.Meta {
 func Generate(ctx context.Context, cfg Config) error {
 	if err := cfg.validate(); err != nil {
 		return err
+	}
+	render := func(split string, index int) (*Sample, error) {
+		return Render(cfg.Kind, cfg.Seed, split, index, cfg.Height, cfg.Width)
+	}
+	if cfg.Kind == "fashion-ood" {
+		src, err := LoadFashion(cmp.Or(cfg.Source, FashionDefaultSource))
+		if err != nil {
+			return err
+		}
+		render = func(split string, index int) (*Sample, error) {
+			return RenderFashion(src, cfg.Seed, split, index, cfg.Height, cfg.Width)
+		}
 	}
 	if err := prepareOut(cfg.Out); err != nil {
 		return err
@@ -224,7 +255,7 @@ func Generate(ctx context.Context, cfg Config) error {
 					return
 				}
 				j := jobs[k]
-				s, err := Render(cfg.Kind, cfg.Seed, j.split, j.index, cfg.Height, cfg.Width)
+				s, err := render(j.split, j.index)
 				if err == nil {
 					err = writeSample(cfg.Out, j.split, j.index, s)
 				}
