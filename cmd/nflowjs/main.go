@@ -36,7 +36,11 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
 	}
-	if err := rootCmd.Execute(); err != nil {
+	stderr, flush := stderrForProgress()
+	rootCmd.SetErr(stderr)
+	err := rootCmd.Execute()
+	flush()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "nflowjs:", err)
 		os.Exit(1)
 	}

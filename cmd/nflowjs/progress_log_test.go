@@ -1,0 +1,43 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestFrameLogger(t *testing.T) {
+	var buf bytes.Buffer
+	fl := newFrameLogger(&buf, 10*time.Second)
+	clock := time.Unix(1000, 0)
+	fl.now = func() time.Time { return clock }
+	write := func(s string) {
+		if _, err := fl.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("starting\n")
+	// A frame is complete when the next "\r" arrives. The first is written
+	// at once; those within 10 s of it are held back, and the latest held
+	// one is written when the interval has passed (step 3, completed 26 s
+	// later), when an ordinary line follows (step 10) or on Flush.
+	for i, f := range []string{"\r 10% |##   | step 1", "\r 20% |###  | step 2", "\r 30% |#### | step 3"} {
+		write(f)
+		clock = clock.Add(time.Second * time.Duration(i+1))
+	}
+	clock = clock.Add(20 * time.Second)
+	write("\r\x1b[K 90% |#####| step 9\r")
+	write("\r 95% |#####| step 10")
+	write("\rdone in 3s\n")
+	write("\r 99% tail")
+	fl.Flush()
+	got := buf.String()
+	want := "starting\n10% |##   | step 1\n30% |#### | step 3\n95% |#####| step 10\ndone in 3s\n99% tail\n"
+	if got != want {
+		t.Fatalf("got\n%q\nwant\n%q", got, want)
+	}
+	if strings.Contains(got, "\r") {
+		t.Error("carriage return leaked")
+	}
+}
