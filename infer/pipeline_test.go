@@ -385,3 +385,25 @@ func TestConcurrentPredict(t *testing.T) {
 		}
 	}
 }
+
+// A threshold that flags most of the image says the score does not
+// separate it from the calibration inliers: the summary must warn.
+func TestOverFlagWarning(t *testing.T) {
+	p := newPipeline(t, &infertest.ChannelModel{}, f32(-0.2))
+	img := infertest.Scene(30, 20, 3, 3, 4)
+	r, err := p.Predict(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *r.Summary.AnomalousFraction > infer.OverFlagFraction || r.Summary.Warning != "" {
+		t.Fatalf("fraction %v warning %q", *r.Summary.AnomalousFraction, r.Summary.Warning)
+	}
+	// Every JS score is >= -JSmax, so this threshold flags every pixel.
+	all, err := r.WithThreshold(f32(-10), "low")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *all.Summary.AnomalousFraction != 1 || !strings.Contains(all.Summary.Warning, "flags 100% of this image") {
+		t.Errorf("fraction %v warning %q", *all.Summary.AnomalousFraction, all.Summary.Warning)
+	}
+}

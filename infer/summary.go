@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"fmt"
 	"cmp"
 	"math"
 	"slices"
@@ -43,7 +44,8 @@ type Summary struct {
 	ComponentsTotal int         `json:"components_total"`
 	// ClassFractions is the closed-set share of each class.
 	ClassFractions map[string]float64 `json:"class_fractions"`
-	// Warning explains missing layers (no calibrated threshold).
+	// Warning explains missing layers (no calibrated threshold) or a
+	// threshold that flags most of the image (OverFlagWarning).
 	Warning  string             `json:"warning,omitempty"`
 	TimingMS map[string]float64 `json:"timing_ms"`
 }
@@ -58,6 +60,16 @@ type Component struct {
 	MeanScore float64    `json:"mean_score"`
 	MaxScore  float32    `json:"max_score"`
 }
+
+// OverFlagFraction is the anomalous fraction above which a summary warns:
+// a threshold calibrated at 95% TPR that flags most of an image says the
+// score does not separate this image from the calibration inliers.
+const OverFlagFraction = 0.5
+
+// OverFlagWarning is the Summary.Warning (a format taking the flagged
+// percentage) when the threshold flags more than OverFlagFraction.
+const OverFlagWarning = "the threshold flags %.0f%% of this image: the anomaly score does not separate it from the inliers " +
+	"the threshold was calibrated on (another domain, or a weak model); read the fused map with caution"
 
 // NoThresholdWarning is the Summary.Warning when no threshold is known.
 const NoThresholdWarning = "no threshold: none was given and the model bundle has no calibrated threshold for this score " +
@@ -133,6 +145,9 @@ func (r *Result) summarize(source string) {
 		}
 		frac := float64(n) / float64(len(mask))
 		s.AnomalousPixels, s.AnomalousFraction = &n, &frac
+		if frac > OverFlagFraction {
+			s.Warning = fmt.Sprintf(OverFlagWarning, 100*frac)
+		}
 		s.Components, s.ComponentsTotal = components(mask, r.Scores, w, h, p.cfg.MaxComponents)
 	}
 	r.Summary = s

@@ -107,8 +107,10 @@ func printDemoSummary(w io.Writer, res *experiment.Results, out string, took tim
 			fmt.Fprintf(w, "  heatmaps %s\n", filepath.Join(out, s.Dir, experiment.OutDir))
 		}
 		done := s.Status == experiment.StatusRan || s.Status == experiment.StatusCached || s.Status == experiment.StatusResumed
-		if s.Kind == experiment.KindJoint && done && strings.Contains(s.Name, "-"+experiment.VariantNFlowJS+"-") {
-			fmt.Fprintf(w, "  NFlowJS model (use with eval/predict/serve) %s\n", filepath.Join(out, s.Dir, experiment.OutDir))
+		// The calibrated copy carries the threshold, so predict and serve
+		// can draw the fused outlier-aware map and its components.
+		if s.Kind == experiment.KindCalib && done && strings.Contains(s.Name, "-"+experiment.VariantNFlowJS+"-") {
+			fmt.Fprintf(w, "  NFlowJS model, calibrated (use with eval/predict/serve) %s\n", filepath.Join(out, s.Dir, experiment.OutDir))
 		}
 	}
 	fmt.Fprintf(w, "\nNext: \"nflowjs experiment --suite paper --profile quick --out REPORT_DIR\" for every baseline and ablation.\n")

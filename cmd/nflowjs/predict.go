@@ -186,12 +186,15 @@ and the exit status is then non-zero.`,
 			failed, done := len(problems), 0
 			var fwd, score float64
 			for _, f := range files {
-				err := predictOne(p, f, out, outputBase(f, used), &fwd, &score)
+				warning, err := predictOne(p, f, out, outputBase(f, used), &fwd, &score)
 				if err != nil {
 					failed++
 					report("nflowjs predict: %v (skipped)\n", err)
 				} else {
 					done++
+					if warning != "" && p.Config().Threshold != nil {
+						report("nflowjs predict: warning: %s: %s\n", f, warning)
+					}
 				}
 				if bar != nil {
 					_ = bar.Add(1)
@@ -225,21 +228,22 @@ and the exit status is then non-zero.`,
 }
 
 // predictOne writes the outputs of one image and adds its forward and
-// score+fuse times (ms) to the running sums.
-func predictOne(p *infer.Pipeline, path, out, base string, fwd, score *float64) error {
+// score+fuse times (ms) to the running sums; it returns the summary's
+// warning (e.g. a threshold that flags most of the image).
+func predictOne(p *infer.Pipeline, path, out, base string, fwd, score *float64) (string, error) {
 	img, err := dataset.ReadImage(path)
 	if err != nil {
-		return err // a *dataset.FileError naming the file
+		return "", err // a *dataset.FileError naming the file
 	}
 	r, err := p.Predict(img)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return "", fmt.Errorf("%s: %w", path, err)
 	}
 	r.Summary.Image = path
 	if _, err := r.WriteFiles(out, base); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return "", fmt.Errorf("%s: %w", path, err)
 	}
 	*fwd += float64(r.Timing.Forward.Microseconds()) / 1000
 	*score += float64((r.Timing.Score + r.Timing.Fuse).Microseconds()) / 1000
-	return nil
+	return r.Summary.Warning, nil
 }
