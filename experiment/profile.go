@@ -33,6 +33,9 @@ type Profile struct {
 	// Flow pre-training (train flow).
 	FlowConfig, FlowPreset string
 	FlowSteps, FlowBatch   int
+	// FlowCrop should be at least PatchMax: a flow's likelihood and samples
+	// break down on patches larger than its pre-training crops (train
+	// joint warns; see joint.flowCropWarning).
 	FlowCrop, FlowValCrops int
 	// Joint training (train joint).
 	JointSteps, JointBatch   int
@@ -107,7 +110,7 @@ var profiles = map[string]Profile{
 		Datasets: []string{"road"}, Seeds: []uint64{1},
 		Data:         map[string]DataSpec{"road": {200, 20, 40, "64x128"}},
 		ClosedEpochs: 25, ClosedBatch: 8, Preset: "tiny",
-		FlowConfig: "realnvp", FlowPreset: "realnvp-tiny", FlowSteps: 500, FlowBatch: 16, FlowCrop: 16, FlowValCrops: 32,
+		FlowConfig: "realnvp", FlowPreset: "realnvp-tiny", FlowSteps: 500, FlowBatch: 16, FlowCrop: 32, FlowValCrops: 32,
 		JointSteps: 300, JointBatch: 8, PatchMin: 8, PatchMax: 32, JointCheckpointEvery: 50, JointLambda: 0.3,
 		Variants: []string{VariantNFlowJS}, Temperatures: false, Predict: 4, ToySteps: 600,
 	},
@@ -117,7 +120,7 @@ var profiles = map[string]Profile{
 		Datasets: []string{"road", "aerial"}, Seeds: []uint64{1},
 		Data:         map[string]DataSpec{"road": {300, 40, 60, "64x128"}, "aerial": {300, 40, 60, "64x64"}},
 		ClosedEpochs: 40, ClosedBatch: 8, Preset: "tiny",
-		FlowConfig: "realnvp", FlowPreset: "realnvp-tiny", FlowSteps: 1000, FlowBatch: 16, FlowCrop: 16, FlowValCrops: 64,
+		FlowConfig: "realnvp", FlowPreset: "realnvp-tiny", FlowSteps: 1000, FlowBatch: 16, FlowCrop: 32, FlowValCrops: 64,
 		JointSteps: 300, JointBatch: 8, PatchMin: 8, PatchMax: 32, JointCheckpointEvery: 50, JointLambda: 0.3,
 		MCPasses: 4, Variants: allVariants, ModelBaselines: true, Temperatures: true, Predict: 4, ToySteps: 1500,
 	},

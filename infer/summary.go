@@ -1,8 +1,8 @@
 package infer
 
 import (
-	"fmt"
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
 

@@ -193,7 +193,7 @@ func validationBPD(f *flow.Flow, crops *tensor.Tensor, batch int, seed uint64) (
 
 // saveFlowRun writes the optimizer state, then the model (whose "step"
 // metadata marks the checkpoint complete), both atomically.
-func saveFlowRun(dir string, f *flow.Flow, opt optim.Optimizer, step, epoch int, seed uint64) error {
+func saveFlowRun(dir string, f *flow.Flow, opt optim.Optimizer, step, epoch int, seed uint64, crop int) error {
 	st := opt.State()
 	meta := st.StepsMeta()
 	meta["step"] = strconv.Itoa(step)
@@ -202,6 +202,9 @@ func saveFlowRun(dir string, f *flow.Flow, opt optim.Optimizer, step, epoch int,
 	}
 	return f.Save(filepath.Join(dir, flowCheckpointName), map[string]string{
 		"step": strconv.Itoa(step), "epoch": strconv.Itoa(epoch), "seed": strconv.FormatUint(seed, 10),
+		// The crop side tells `train joint` which patch sizes the flow
+		// models: its likelihood and samples degrade on larger ones.
+		flow.MetaCrop: strconv.Itoa(crop),
 	})
 }
 
@@ -404,7 +407,7 @@ func runTrainFlow(ctx context.Context, o flowTrainOpts, stdout, stderr io.Writer
 			}
 		}
 		row.ElapsedSec = time.Since(start).Seconds()
-		if err := saveFlowRun(o.out, f, opt, step, epoch+1, o.seed); err != nil {
+		if err := saveFlowRun(o.out, f, opt, step, epoch+1, o.seed, o.crop); err != nil {
 			return fmt.Errorf("train flow: checkpoint: %w", err)
 		}
 		grid, err := sampleGrid(f, 16, o.crop, o.crop, float32(o.sampleTemp), 2, rand.New(rand.NewPCG(o.seed, 0x5a3)))

@@ -111,7 +111,7 @@ func TestTrainFlowResumeAndSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if meta["step"] != "4" || f.Config().Kind != flow.DenseFlow {
+	if meta["step"] != "4" || meta[flow.MetaCrop] != "16" || f.Config().Kind != flow.DenseFlow {
 		t.Errorf("checkpoint meta %v, kind %s", meta, f.Config().Kind)
 	}
 	// Resuming must reproduce an uninterrupted run bit for bit: per-step

@@ -12,9 +12,14 @@ import (
 // JSON, so that a checkpoint alone is enough to rebuild the model.
 const MetaConfig = "flow.config"
 
+// MetaCrop is the metadata key of the square crop side a flow was
+// pre-trained on (written by `nflowjs train flow`).
+const MetaCrop = "crop"
+
 // Save writes the flow's state dict and configuration to a safetensors file
 // atomically (package checkpoint). Extra metadata may be nil; it must not
 // use the key MetaConfig.
+
 func (f *Flow) Save(path string, meta map[string]string) error {
 	cfg, err := json.Marshal(f.cfg)
 	if err != nil {

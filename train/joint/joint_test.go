@@ -246,3 +246,15 @@ func TestFreshClassifier(t *testing.T) {
 		t.Errorf("first encoder weight moved by %.3g of its squared norm: the stage-1 weights were kept", diff/norm)
 	}
 }
+
+func TestFlowCropWarning(t *testing.T) {
+	for _, c := range []struct {
+		crop, patchMax int
+		warn           bool
+	}{{0, 64, false}, {32, 32, false}, {64, 32, false}, {16, 32, true}} {
+		w := flowCropWarning(c.crop, c.patchMax)
+		if (w != "") != c.warn {
+			t.Errorf("crop %d patch-max %d: warning %q", c.crop, c.patchMax, w)
+		}
+	}
+}
