@@ -20,6 +20,10 @@ import (
 // Defaults of Options.
 const (
 	DefaultBatchSize = 4
+	// OverFlagFraction: an image in which the threshold flags more than
+	// this share of the pixels counts in ScoreResult.OverFlagged (the
+	// same rule as infer.OverFlagFraction).
+	OverFlagFraction = 0.5
 	DefaultTPR       = 0.95 // open-mIoU threshold: TPR 95% on the calibration split (DenseHybrid, paper section 4.2)
 	DefaultFitImages = 32   // training images sampled to fit ReAct and SML
 )
@@ -183,6 +187,12 @@ type ScoreResult struct {
 	Threshold       *float32 `json:"threshold,omitempty"`
 	ThresholdSource string   `json:"threshold_source,omitempty"`
 	OpenMIoU        *float64 `json:"open_miou,omitempty"`
+	// FlaggedFraction is the share of all test pixels over the threshold
+	// and OverFlagged the number of images in which it flags more than
+	// OverFlagFraction of the pixels (what predict and serve warn about);
+	// both nil/0 without a threshold.
+	FlaggedFraction *float64 `json:"flagged_fraction,omitempty"`
+	OverFlagged     int      `json:"over_flagged_images,omitempty"`
 	// MsPerImage is the time spent in the scorer per test image, excluding
 	// the shared forward pass for logit scores.
 	MsPerImage float64 `json:"ms_per_image"`
@@ -643,6 +653,8 @@ func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Repor
 	k := info.NumClasses
 	closed := metrics.NewConfusion(k)
 	open := make([]*metrics.Confusion, len(scorers))
+	flagged, overFlagged := make([]int, len(scorers)), make([]int, len(scorers))
+	totalPixels := 0
 	for i := range open {
 		if thresholds[i] != nil {
 			open[i] = metrics.NewConfusion(k + 1)
@@ -659,6 +671,7 @@ func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Repor
 		}
 		sameSize = sameSize && imageSize == hw
 		nImages += b.N
+		totalPixels += b.N * hw
 		arg, err := ood.Argmax(logits)
 		if err != nil {
 			return err
@@ -677,6 +690,18 @@ func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Repor
 			scores[i] = append(scores[i], m.Data...)
 			if open[i] == nil {
 				continue
+			}
+			for j := range b.N {
+				n := 0
+				for _, v := range m.Data[j*hw : (j+1)*hw] {
+					if v > *thresholds[i] {
+						n++
+					}
+				}
+				flagged[i] += n
+				if float64(n) > OverFlagFraction*float64(hw) {
+					overFlagged[i]++
+				}
 			}
 			fused, err := ood.Fuse(logits, m, *thresholds[i])
 			if err != nil {
@@ -742,6 +767,8 @@ func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Repor
 				return nil, err
 			}
 			r.OpenMIoU = &v
+			f := float64(flagged[i]) / float64(max(totalPixels, 1))
+			r.FlaggedFraction, r.OverFlagged = &f, overFlagged[i]
 		}
 		rep.Scores = append(rep.Scores, r)
 	}

@@ -220,8 +220,19 @@ func TestRunMatchesMetricsPackage(t *testing.T) {
 				t.Fatalf("%s: threshold %v, want %v", c.name, got.Threshold, thr)
 			}
 			open := metrics.NewConfusion(14)
+			flagged, pixels, over := 0, 0, 0
 			for j, lg := range dt.logits {
 				sm, _ := ood.Compute(c.kind, lg, c.T)
+				n := 0
+				for _, v := range sm.Data {
+					if v > thr {
+						n++
+					}
+				}
+				flagged, pixels = flagged+n, pixels+len(sm.Data)
+				if 2*n > len(sm.Data) {
+					over++
+				}
 				fused, err := ood.Fuse(lg, sm, thr)
 				if err != nil {
 					t.Fatal(err)
@@ -229,6 +240,9 @@ func TestRunMatchesMetricsPackage(t *testing.T) {
 				if err := open.Add(dt.gt(j, 13, true), fused, 255); err != nil {
 					t.Fatal(err)
 				}
+			}
+			if got.FlaggedFraction == nil || !near(*got.FlaggedFraction, float64(flagged)/float64(pixels)) || got.OverFlagged != over {
+				t.Errorf("%s: flagged %v over %d, want %v over %d", c.name, got.FlaggedFraction, got.OverFlagged, float64(flagged)/float64(pixels), over)
 			}
 			wantOpen, _ := open.OpenMIoU(13)
 			if got.OpenMIoU == nil || !near(*got.OpenMIoU, wantOpen) {

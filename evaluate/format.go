@@ -24,6 +24,8 @@ type Row struct {
 	OpenMIoU        *float64 `json:"open_miou,omitempty"`
 	Threshold       *float32 `json:"threshold,omitempty"`
 	ThresholdSource string   `json:"threshold_source,omitempty"`
+	FlaggedFraction *float64 `json:"flagged_fraction,omitempty"`
+	OverFlagged     int      `json:"over_flagged_images,omitempty"`
 	Images          int      `json:"images"`
 	Pixels          int64    `json:"pixels"`
 	Anomalies       int64    `json:"anomaly_pixels"`
@@ -47,6 +49,7 @@ func (r *Report) Rows() []Row {
 		row.Score, row.Detail = s.Score, s.Detail
 		row.AP, row.FPR95, row.AUROC = s.AP, s.FPR95, s.AUROC
 		row.OpenMIoU, row.Threshold, row.ThresholdSource = s.OpenMIoU, s.Threshold, s.ThresholdSource
+		row.FlaggedFraction, row.OverFlagged = s.FlaggedFraction, s.OverFlagged
 		row.MsPerImage = s.MsPerImage
 		out[i] = row
 	}
@@ -80,6 +83,13 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 		if err := tw.Flush(); err != nil {
 			return err
+		}
+		for _, s := range r.Scores {
+			if s.OverFlagged > 0 {
+				fmt.Fprintf(&b, "warning: %s: the threshold (%s) flags %.1f%% of all pixels and more than half of %d of %d images: "+
+					"the score does not separate these images from the calibration inliers\n",
+					s.Score, s.ThresholdSource, 100**s.FlaggedFraction, s.OverFlagged, r.Images)
+			}
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -67,6 +67,10 @@ func (f *frameLogger) Write(p []byte) (int, error) {
 					out.WriteString(fr + "\n")
 					f.pending, f.last = "", t
 				}
+			} else if len(f.cur) > 0 {
+				// A blank frame is a bar clearing itself on finish: its
+				// last state belongs here, before whatever follows.
+				f.flushPending(&out)
 			}
 			f.cur = f.cur[:0]
 		case '\n':

@@ -30,10 +30,13 @@ func TestFrameLogger(t *testing.T) {
 	write("\r\x1b[K 90% |#####| step 9\r")
 	write("\r 95% |#####| step 10")
 	write("\rdone in 3s\n")
+	write("\r 97% cleared")
+	write("\r          \r")
+	write("table\n")
 	write("\r 99% tail")
 	fl.Flush()
 	got := buf.String()
-	want := "starting\n10% |##   | step 1\n30% |#### | step 3\n95% |#####| step 10\ndone in 3s\n99% tail\n"
+	want := "starting\n10% |##   | step 1\n30% |#### | step 3\n95% |#####| step 10\ndone in 3s\n97% cleared\ntable\n99% tail\n"
 	if got != want {
 		t.Fatalf("got\n%q\nwant\n%q", got, want)
 	}
