@@ -67,11 +67,12 @@ func (f *frameLogger) Write(p []byte) (int, error) {
 					out.WriteString(fr + "\n")
 					f.pending, f.last = "", t
 				}
-			} else if len(f.cur) > 0 {
-				// A blank frame is a bar clearing itself on finish: its
-				// last state belongs here, before whatever follows.
-				f.flushPending(&out)
 			}
+			// A blank frame ("\r" + spaces + "\r") is a bar clearing its
+			// line, which it does before every redraw as well as on
+			// finish, so it writes nothing: the pending frame is written
+			// when its interval ends, before the next ordinary line, or
+			// on Flush.
 			f.cur = f.cur[:0]
 		case '\n':
 			if line := cleanFrame(f.cur); line != "" {

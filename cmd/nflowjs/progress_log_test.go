@@ -44,3 +44,32 @@ func TestFrameLogger(t *testing.T) {
 		t.Error("carriage return leaked")
 	}
 }
+
+// TestFrameLoggerRedraws feeds the byte sequence progressbar writes to a
+// non-terminal: before every redraw it clears the line with "\r", blanks
+// and "\r". Those clears must not turn every frame into a line.
+func TestFrameLoggerRedraws(t *testing.T) {
+	var buf bytes.Buffer
+	fl := newFrameLogger(&buf, 10*time.Second)
+	clock := time.Unix(1000, 0)
+	fl.now = func() time.Time { return clock }
+	blank := "\r" + strings.Repeat(" ", 40) + "\r"
+	for i := range 100 {
+		if _, err := fl.Write([]byte(blank)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fl.Write([]byte("\r" + strings.Repeat("#", i/10) + " step " + string(rune('0'+i%10)))); err != nil {
+			t.Fatal(err)
+		}
+		clock = clock.Add(time.Second / 2) // 100 frames in 50 s
+	}
+	fl.Flush()
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	// One line at the start, one per 10 s, and the last frame on Flush.
+	if len(lines) < 5 || len(lines) > 7 {
+		t.Fatalf("%d lines for 100 redraws over 50 s, want about 6:\n%s", len(lines), buf.String())
+	}
+	if last := lines[len(lines)-1]; last != "######### step 9" {
+		t.Errorf("last line %q, want the last frame", last)
+	}
+}
