@@ -44,7 +44,7 @@ func nativeScores(t *testing.T, m *seg.Model, s *dataset.Split, kind ood.Kind, T
 		if err != nil {
 			t.Fatal(err)
 		}
-		up := tensor.ResizeBilinear(tensor.FromData(sm.Data, 1, 1, nh, nw), seg.FeatureStride*nh, seg.FeatureStride*nw)
+		up := tensor.ResizeBilinear(tensor.FromData(sm.Data, 1, 1, nh, nw), m.FeatureStride()*nh, m.FeatureStride()*nw)
 		out = append(out, tensor.Crop2d(up, 0, 0, b.H, b.W).Data...)
 	}
 }

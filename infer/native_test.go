@@ -74,7 +74,7 @@ func TestNativeScoreResolution(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		up := tensor.ResizeBilinear(tensor.FromData(low.Data, 1, 1, nh, nw), seg.FeatureStride*nh, seg.FeatureStride*nw)
+		up := tensor.ResizeBilinear(tensor.FromData(low.Data, 1, 1, nh, nw), m.FeatureStride()*nh, m.FeatureStride()*nw)
 		want := tensor.Crop2d(up, 0, 0, h, w).Data
 		fullScores, err := ood.JSAnomaly(full, ood.DefaultT)
 		if err != nil {

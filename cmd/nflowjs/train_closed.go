@@ -39,6 +39,7 @@ func init() {
 		crop       string
 		noFlip     bool
 		dropout    float64
+		outStride  int
 		cpuProfile string
 	)
 	cfg := d
@@ -91,7 +92,8 @@ Adam lr 1e-3 (encoder) / 4e-3 (decoder) annealed to 1e-7.`,
 			if cmd.Flags().Changed("no-flip") || !run.Resume {
 				run.Flip = !noFlip
 			}
-			if dropout >= 0 && (cmd.Flags().Changed("dropout")) {
+			// --dropout and --output-stride edit the preset's config.
+			editModel := func(edit func(*seg.Config)) error {
 				if run.Model == nil {
 					mc, err := seg.PresetConfig(run.Preset, 1)
 					if err != nil {
@@ -100,7 +102,21 @@ Adam lr 1e-3 (encoder) / 4e-3 (decoder) annealed to 1e-7.`,
 					mc.NumClasses = 0
 					run.Model = &mc
 				}
-				run.Model.Dropout = float32(dropout)
+				edit(run.Model)
+				return nil
+			}
+			if dropout >= 0 && cmd.Flags().Changed("dropout") {
+				if err := editModel(func(c *seg.Config) { c.Dropout = float32(dropout) }); err != nil {
+					return err
+				}
+			}
+			if cmd.Flags().Changed("output-stride") {
+				if outStride != 2 && outStride != 4 {
+					return fmt.Errorf("--output-stride %d: want 2 or 4", outStride)
+				}
+				if err := editModel(func(c *seg.Config) { c.OutputStride = outStride }); err != nil {
+					return err
+				}
 			}
 			run.Stdout, run.Progress = cmd.OutOrStdout(), cmd.ErrOrStderr()
 			if cpuProfile != "" {
@@ -123,6 +139,7 @@ Adam lr 1e-3 (encoder) / 4e-3 (decoder) annealed to 1e-7.`,
 	fl.StringVar(&cfg.Out, "out", "", "run directory (bundle, state, log.jsonl, loss.png)")
 	fl.StringVar(&cfg.Preset, "preset", d.Preset, fmt.Sprintf("model preset %v", seg.Presets()))
 	fl.Float64Var(&dropout, "dropout", -1, "head dropout probability (default: the preset's, 0.1)")
+	fl.IntVar(&outStride, "output-stride", 0, "resolution of the logits: 4 (1/4) or 2 (adds a 1/2-resolution ladder level; default: the preset's)")
 	fl.IntVar(&cfg.Epochs, "epochs", d.Epochs, "epochs")
 	fl.IntVar(&cfg.Batch, "batch", d.Batch, "images per step")
 	fl.IntVar(&cfg.StepsPerEpoch, "steps-per-epoch", 0, "limit the steps per epoch (0: one pass over the train split)")

@@ -54,6 +54,19 @@ type Config struct {
 	// DecoderWidth is the width of the ladder upsampling path and of the
 	// pre-logit features (LDN-121: 256).
 	DecoderWidth int `json:"decoder_width"`
+	// OutputStride is the resolution of the pre-logit features and
+	// logits: 4 (LDN's 1/4; 0 means 4, the layout of bundles written
+	// before the field existed) or 2, which adds a ladder level at 1/2
+	// resolution fed by the stem's first convolution, FineWidth wide.
+	// Small objects and thin structures lose their pixels at 1/4: on
+	// fashion-ood (28-px items at 96 px) stride 2 is worth several mIoU
+	// points and sharper anomaly maps (docs/results.md).
+	OutputStride int `json:"output_stride,omitempty"`
+	// FineWidth is the width of the 1/2-resolution level and hence of the
+	// pre-logit features when OutputStride is 2 (0: DecoderWidth/2). The
+	// coarser decoder is projected to it (BN-ReLU-conv1×1) before the
+	// upsampling, so the 3×3 blend at 1/2 stays cheap.
+	FineWidth int `json:"fine_width,omitempty"`
 	// Dropout is the drop probability of the element-wise dropout applied
 	// to the pre-logit features (0 = none). It is active in training mode
 	// and, for Monte-Carlo dropout, in StochasticLogits.
@@ -97,6 +110,27 @@ func PresetConfig(name string, numClasses int) (Config, error) {
 // Stride is the factor input sizes are padded to: 4·2^(blocks−1).
 func (c Config) Stride() int { return 4 << max(len(c.BlockLayers)-1, 0) }
 
+// FeatureStride is the stride of the pre-logit features and native
+// logits relative to the padded input: 4, or 2 with a fine level.
+func (c Config) FeatureStride() int {
+	if c.OutputStride == 2 {
+		return 2
+	}
+	return 4
+}
+
+// FeatureWidth is the number of pre-logit feature channels: DecoderWidth,
+// or the fine level's width at output stride 2.
+func (c Config) FeatureWidth() int {
+	if c.OutputStride != 2 {
+		return c.DecoderWidth
+	}
+	if c.FineWidth > 0 {
+		return c.FineWidth
+	}
+	return max(1, c.DecoderWidth/2)
+}
+
 // Validate checks the configuration.
 func (c Config) Validate() error {
 	switch {
@@ -113,6 +147,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: compression %g outside (0, 1]", ErrConfig, c.Compression)
 	case len(c.SPPGrids) == 0:
 		return fmt.Errorf("%w: spp_grids is empty", ErrConfig)
+	case c.OutputStride != 0 && c.OutputStride != 2 && c.OutputStride != 4:
+		return fmt.Errorf("%w: output_stride %d (want 2 or 4)", ErrConfig, c.OutputStride)
+	case c.FineWidth < 0 || c.FineWidth > maxWidth:
+		return fmt.Errorf("%w: fine_width %d outside [0, %d]", ErrConfig, c.FineWidth, maxWidth)
 	case !(c.Dropout >= 0 && c.Dropout < 1) || math.IsNaN(float64(c.Dropout)):
 		return fmt.Errorf("%w: dropout %g outside [0, 1)", ErrConfig, c.Dropout)
 	}
@@ -186,6 +224,12 @@ func (c Config) convWeights() int64 {
 		conv(s, c.DecoderWidth, 1)
 		conv(c.DecoderWidth, c.DecoderWidth, 3)
 	}
-	conv(c.DecoderWidth, c.NumClasses, 1)
+	if c.OutputStride == 2 {
+		fw := c.FeatureWidth()
+		conv(c.DecoderWidth, fw, 1)
+		conv(half, fw, 1)
+		conv(fw, fw, 3)
+	}
+	conv(c.FeatureWidth(), c.NumClasses, 1)
 	return n
 }

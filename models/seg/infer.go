@@ -95,14 +95,14 @@ func (m *Model) LogitsFromFeatures(features *tensor.Tensor, h, w int) (*tensor.T
 	return m.Classify(autograd.Const(features), h, w).Value, nil
 }
 
-// NativeLogits returns the logits [N,K,H'/FeatureStride,W'/FeatureStride]
+// NativeLogits returns the logits [N,K,H'/s,W'/s] (s = FeatureStride)
 // of a normalised image batch [N,3,H,W] at the classifier's native
 // resolution, before the bilinear upsampling and crop that Logits applies
 // (H'×W' is the padded size, see PaddedSize); eval mode, no graph, the
 // previous mode restored. UpsampleNative(NativeLogits(x), H, W) equals
 // Logits(x) exactly, so a caller that needs both resolutions runs the
 // network once: per-pixel OOD scores are then computed on the K-channel
-// native grid (16× fewer pixels) and only the one-channel score map is
+// native grid (s² fewer pixels) and only the one-channel score map is
 // upsampled (package infer's native score resolution).
 func (m *Model) NativeLogits(images *tensor.Tensor) (*tensor.Tensor, error) {
 	if err := checkImages(images); err != nil {
@@ -125,8 +125,8 @@ func (m *Model) NativeLogits(images *tensor.Tensor) (*tensor.Tensor, error) {
 // UpsampleNative maps native-resolution maps x [N,C,h',w'] — logits from
 // NativeLogits, or any per-pixel map computed from them, such as an
 // anomaly score with C = 1 — to an H×W image exactly as Classify maps its
-// logits: bilinear ×FeatureStride (align_corners = false) to
-// [N,C,FeatureStride·h',FeatureStride·w'], then the top-left H×W crop that
+// logits: bilinear ×s (s = FeatureStride; align_corners = false) to
+// [N,C,s·h',s·w'], then the top-left H×W crop that
 // removes the padding. x must be the native grid of an H×W input. It does
 // not use the model's weights; it is a method so that callers can reach it
 // through an interface next to NativeLogits.
@@ -142,8 +142,9 @@ func (m *Model) UpsampleNative(x *tensor.Tensor, h, w int) (*tensor.Tensor, erro
 		return nil, fmt.Errorf("%w: native map of shape %v does not belong to a %dx%d input (want [N,C,%d,%d])",
 			ErrInput, x.Shape, h, w, fh, fw)
 	}
-	y := tensor.ResizeBilinear(x, FeatureStride*fh, FeatureStride*fw)
-	if FeatureStride*fh != h || FeatureStride*fw != w {
+	s := m.FeatureStride()
+	y := tensor.ResizeBilinear(x, s*fh, s*fw)
+	if s*fh != h || s*fw != w {
 		y = tensor.Crop2d(y, 0, 0, h, w)
 	}
 	return y, nil

@@ -185,11 +185,12 @@ func (e *encoder) Members() nn.Members {
 	return nn.Members{Children: ch}
 }
 
-// forward returns the output of every block but the last (the ladder's
+// forward returns the stem's 1/2-resolution activations (the fine
+// level's skip), the output of every block but the last (the ladder's
 // lateral skips, finest first) and the last block's output.
-func (e *encoder) forward(x *autograd.Var) (skips []*autograd.Var, top *autograd.Var) {
-	x = autograd.Relu(e.norm0.Forward(e.conv0.Forward(x)))
-	x = autograd.Relu(e.norm1.Forward(e.conv1.Forward(x)))
+func (e *encoder) forward(x *autograd.Var) (stem *autograd.Var, skips []*autograd.Var, top *autograd.Var) {
+	stem = autograd.Relu(e.norm0.Forward(e.conv0.Forward(x)))
+	x = autograd.Relu(e.norm1.Forward(e.conv1.Forward(stem)))
 	for i, b := range e.blocks {
 		x = b.forward(x)
 		if i < len(e.trans) {
@@ -197,7 +198,7 @@ func (e *encoder) forward(x *autograd.Var) (skips []*autograd.Var, top *autograd
 			x = e.trans[i].forward(x)
 		}
 	}
-	return skips, x
+	return stem, skips, x
 }
 
 // skipWidths returns the channels of the skips and of the top features.
@@ -295,29 +296,59 @@ func (u *ladderUp) forward(x, skip *autograd.Var) *autograd.Var {
 	return u.blendConv.Forward(bnReLU(u.blendNorm, x))
 }
 
+// fineUp is the optional ladder level at 1/2 resolution (Config.
+// OutputStride 2): the 1/4 decoder features are projected to the fine
+// width (BN-ReLU-conv1×1, at 1/4 where it is cheap), upsampled, summed
+// with the lateral projection of the stem's first convolution and blended
+// by BN-ReLU-conv3×3, as in ladderUp.
+type fineUp struct {
+	projNorm *nn.BatchNorm2d
+	projConv conv
+	*ladderUp
+}
+
+func newFineUp(rng *rand.Rand, ctr *flopCounter, in, skip, width int) *fineUp {
+	return &fineUp{projNorm: nn.NewBatchNorm2d(in), projConv: newConv(rng, ctr, in, width, 1, 1, false),
+		ladderUp: newLadderUp(rng, ctr, skip, width)}
+}
+
+func (u *fineUp) Members() nn.Members {
+	m := u.ladderUp.Members()
+	m.Children = append([]nn.NamedModule{{Name: "project_norm", Module: u.projNorm}, {Name: "project_conv", Module: u.projConv}}, m.Children...)
+	return m
+}
+
+func (u *fineUp) forward(x, skip *autograd.Var) *autograd.Var {
+	return u.ladderUp.forward(u.projConv.Forward(bnReLU(u.projNorm, x)), skip)
+}
+
 // decoder is the SPP module, the ladder (one ladderUp per skip, coarsest
-// first) and the head: BN-ReLU gives the pre-logit features, then
-// dropout and a 1×1 convolution give the logits.
+// first, then the optional fine level) and the head: BN-ReLU gives the
+// pre-logit features, then dropout and a 1×1 convolution give the logits.
 type decoder struct {
 	spp      *spp
 	ladder   []*ladderUp // ladder[i] merges skip i (0 = finest, 1/4)
+	fine     *fineUp     // nil at output stride 4
 	headNorm *nn.BatchNorm2d
 	drop     *nn.Dropout // nil when Config.Dropout == 0
 	logits   conv
 }
 
-func newDecoder(rng *rand.Rand, ctr *flopCounter, cfg Config, skipW []int, topW int) *decoder {
+func newDecoder(rng *rand.Rand, ctr *flopCounter, cfg Config, stemW int, skipW []int, topW int) *decoder {
 	d := &decoder{spp: newSPP(rng, ctr, topW, cfg)}
 	for _, sw := range skipW {
 		d.ladder = append(d.ladder, newLadderUp(rng, ctr, sw, cfg.DecoderWidth))
 	}
-	d.headNorm = nn.NewBatchNorm2d(cfg.DecoderWidth)
+	if cfg.FeatureStride() == 2 {
+		d.fine = newFineUp(rng, ctr, cfg.DecoderWidth, stemW, cfg.FeatureWidth())
+	}
+	d.headNorm = nn.NewBatchNorm2d(cfg.FeatureWidth())
 	if cfg.Dropout > 0 {
 		d.drop = nn.NewDropout(rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64())), cfg.Dropout)
 	}
 	// The classifier keeps PyTorch's default initialisation: He-normal
 	// logits would start with a large spread and a high initial loss.
-	d.logits = conv{Conv2d: nn.NewConv2d(rng, cfg.DecoderWidth, cfg.NumClasses, 1, 1, 0, 1, true), ctr: ctr}
+	d.logits = conv{Conv2d: nn.NewConv2d(rng, cfg.FeatureWidth(), cfg.NumClasses, 1, 1, 0, 1, true), ctr: ctr}
 	return d
 }
 
@@ -326,18 +357,26 @@ func (d *decoder) Members() nn.Members {
 	for i, u := range d.ladder {
 		lad[i] = u
 	}
-	ch := []nn.NamedModule{{Name: "spp", Module: d.spp}, {Name: "ladder", Module: lad}, {Name: "head_norm", Module: d.headNorm}}
+	ch := []nn.NamedModule{{Name: "spp", Module: d.spp}, {Name: "ladder", Module: lad}}
+	if d.fine != nil {
+		ch = append(ch, nn.NamedModule{Name: "fine", Module: d.fine})
+	}
+	ch = append(ch, nn.NamedModule{Name: "head_norm", Module: d.headNorm})
 	if d.drop != nil {
 		ch = append(ch, nn.NamedModule{Name: "head_dropout", Module: d.drop})
 	}
 	return nn.Members{Children: append(ch, nn.NamedModule{Name: "logits", Module: d.logits})}
 }
 
-// features runs SPP and the ladder and returns ReLU(BN(x)) at 1/4.
-func (d *decoder) features(top *autograd.Var, skips []*autograd.Var) *autograd.Var {
+// features runs SPP and the ladder and returns ReLU(BN(x)) at the
+// output stride (1/4, or 1/2 through the fine level and the stem's skip).
+func (d *decoder) features(top *autograd.Var, skips []*autograd.Var, stem *autograd.Var) *autograd.Var {
 	x := d.spp.forward(top)
 	for i := len(d.ladder) - 1; i >= 0; i-- {
 		x = d.ladder[i].forward(x, skips[i])
+	}
+	if d.fine != nil {
+		x = d.fine.forward(x, stem)
 	}
 	return bnReLU(d.headNorm, x)
 }

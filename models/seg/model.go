@@ -10,10 +10,6 @@ import (
 	"github.com/nflowjs/nflowjs/tensor"
 )
 
-// FeatureStride is the resolution of the pre-logit features and logits
-// relative to the (padded) input: 1/4, as in LDN.
-const FeatureStride = 4
-
 // Model is a ladder-style DenseNet for semantic segmentation. It is an
 // nn.Module: nn.Train and nn.Eval switch batch norm and dropout, and its
 // state dict uses stable dotted names ("encoder.denseblock1.denselayer1.
@@ -43,7 +39,7 @@ func New(cfg Config, rng *rand.Rand) (*Model, error) {
 	ctr := &flopCounter{}
 	enc := newEncoder(rng, ctr, cfg)
 	skipW, topW := enc.widths()
-	m := &Model{cfg: cfg, enc: enc, dec: newDecoder(rng, ctr, cfg, skipW, topW), ctr: ctr, training: true}
+	m := &Model{cfg: cfg, enc: enc, dec: newDecoder(rng, ctr, cfg, enc.norm0.NumFeatures, skipW, topW), ctr: ctr, training: true}
 	m.cfg.BlockLayers = append([]int(nil), cfg.BlockLayers...)
 	m.cfg.SPPGrids = append([]int(nil), cfg.SPPGrids...)
 	return m, nil
@@ -115,7 +111,8 @@ func (m *Model) Forward(x *autograd.Var) *autograd.Var {
 	return m.Classify(m.ForwardFeatures(x), h, w)
 }
 
-// ForwardFeatures returns the pre-logit features [N,DecoderWidth,H'/4,W'/4]
+// ForwardFeatures returns the pre-logit features [N,FeatureWidth,H'/s,W'/s]
+// (s = FeatureStride, 4 or 2)
 // of x[N,3,H,W], H'×W' the padded size: ReLU(BN(·)) of the ladder output,
 // so they are non-negative (what ReAct clips). It panics if x does not have
 // 3 channels.
@@ -128,14 +125,20 @@ func (m *Model) ForwardFeatures(x *autograd.Var) *autograd.Var {
 	if ph != h || pw != w {
 		x = autograd.Pad2d(x, 0, ph-h, 0, pw-w, 0)
 	}
-	skips, top := m.enc.forward(x)
-	return m.dec.features(top, skips)
+	stem, skips, top := m.enc.forward(x)
+	return m.dec.features(top, skips, stem)
 }
+
+// FeatureStride is the resolution of the pre-logit features and native
+// logits relative to the padded input (Config.FeatureStride: 4 as in
+// LDN, or 2).
+func (m *Model) FeatureStride() int { return m.cfg.FeatureStride() }
 
 // featureSize is the feature grid of an h×w input.
 func (m *Model) featureSize(h, w int) (fh, fw int) {
 	ph, pw := m.PaddedSize(h, w)
-	return ph / FeatureStride, pw / FeatureStride
+	s := m.FeatureStride()
+	return ph / s, pw / s
 }
 
 // Classify maps pre-logit features (from ForwardFeatures of an h×w input)
@@ -152,8 +155,9 @@ func (m *Model) Classify(features *autograd.Var, h, w int) *autograd.Var {
 	}
 	y := m.dec.logits.Forward(f)
 	_, _, fh, fw := y.Value.NCHW()
-	y = autograd.ResizeBilinear(y, FeatureStride*fh, FeatureStride*fw)
-	if FeatureStride*fh != h || FeatureStride*fw != w {
+	s := m.FeatureStride()
+	y = autograd.ResizeBilinear(y, s*fh, s*fw)
+	if s*fh != h || s*fw != w {
 		y = autograd.Crop2d(y, 0, 0, h, w)
 	}
 	return y
@@ -164,9 +168,9 @@ func (m *Model) checkFeatures(f *tensor.Tensor, h, w int) error {
 		return fmt.Errorf("%w: output size %dx%d", ErrInput, h, w)
 	}
 	fh, fw := m.featureSize(h, w)
-	if f.Dims() != 4 || f.Shape[0] < 1 || f.Shape[1] != m.cfg.DecoderWidth || f.Shape[2] != fh || f.Shape[3] != fw {
+	if f.Dims() != 4 || f.Shape[0] < 1 || f.Shape[1] != m.cfg.FeatureWidth() || f.Shape[2] != fh || f.Shape[3] != fw {
 		return fmt.Errorf("%w: features of shape %v do not belong to a %dx%d input (want [N,%d,%d,%d])",
-			ErrInput, f.Shape, h, w, m.cfg.DecoderWidth, fh, fw)
+			ErrInput, f.Shape, h, w, m.cfg.FeatureWidth(), fh, fw)
 	}
 	return nil
 }

@@ -111,6 +111,8 @@ func TestConfigValidate(t *testing.T) {
 		func(c *Config) { c.Bottleneck = -1 },
 		func(c *Config) { c.Growth = 5000 },
 		func(c *Config) { c.Growth, c.BlockLayers = 1000, []int{100, 100, 100} },
+		func(c *Config) { c.OutputStride = 8 },
+		func(c *Config) { c.OutputStride, c.FineWidth = 2, -1 },
 	}
 	for i, f := range bad {
 		c := testConfig(3)
@@ -125,8 +127,11 @@ func TestConfigValidate(t *testing.T) {
 // built model: convolution weights are all parameters but batch-norm
 // affines and biases.
 func TestConvWeights(t *testing.T) {
-	for _, name := range Presets() {
-		cfg, _ := PresetConfig(name, 13)
+	for _, name := range append(Presets(), "tiny/2", "small/2") {
+		cfg, _ := PresetConfig(strings.TrimSuffix(name, "/2"), 13)
+		if strings.HasSuffix(name, "/2") {
+			cfg.OutputStride = 2
+		}
 		m := newTestModel(t, cfg, 1)
 		var conv int64
 		for _, p := range nn.NamedParameters(m) {
@@ -141,8 +146,16 @@ func TestConvWeights(t *testing.T) {
 }
 
 func TestShapesAtOddSizes(t *testing.T) {
-	m := newTestModel(t, testConfig(5), 1)
+	for _, stride := range []int{4, 2} {
+		cfg := testConfig(5)
+		cfg.OutputStride, cfg.FineWidth = stride, 6
+		checkShapes(t, newTestModel(t, cfg, 1))
+	}
+}
+
+func checkShapes(t *testing.T, m *Model) {
 	rng := rand.New(rand.NewPCG(2, 2))
+	fs, fw := m.FeatureStride(), m.Config().FeatureWidth()
 	for _, sz := range [][3]int{{2, 37, 53}, {1, 16, 16}, {2, 17, 31}, {1, 5, 70}} {
 		n, h, w := sz[0], sz[1], sz[2]
 		x := randImages(rng, n, h, w)
@@ -167,7 +180,7 @@ func TestShapesAtOddSizes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := []int{n, 8, ph / 4, pw / 4}; !tensor.ShapeEqual(f.Shape, want) {
+		if want := []int{n, fw, ph / fs, pw / fs}; !tensor.ShapeEqual(f.Shape, want) {
 			t.Errorf("%dx%d: features %v, want %v", h, w, f.Shape, want)
 		}
 		for _, v := range f.Data {

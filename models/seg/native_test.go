@@ -11,7 +11,18 @@ import (
 // NativeLogits followed by UpsampleNative must be exactly Logits, at sizes
 // with and without padding, and leave the training mode as it was.
 func TestNativeLogitsUpsampleEqualsLogits(t *testing.T) {
-	m := newTestModel(t, testConfig(4), 5)
+	for _, stride := range []int{4, 2} {
+		cfg := testConfig(4)
+		cfg.OutputStride = stride
+		m := newTestModel(t, cfg, 5)
+		if m.FeatureStride() != stride {
+			t.Fatalf("FeatureStride %d, want %d", m.FeatureStride(), stride)
+		}
+		checkNativeUpsample(t, m)
+	}
+}
+
+func checkNativeUpsample(t *testing.T, m *Model) {
 	m.SetTraining(true)
 	rng := rand.New(rand.NewPCG(5, 5))
 	for _, sz := range [][2]int{{32, 48}, {23, 41}, {1, 17}} {
@@ -22,7 +33,7 @@ func TestNativeLogitsUpsampleEqualsLogits(t *testing.T) {
 			t.Fatal(err)
 		}
 		ph, pw := m.PaddedSize(h, w)
-		if want := []int{2, 4, ph / FeatureStride, pw / FeatureStride}; !tensor.ShapeEqual(native.Shape, want) {
+		if want := []int{2, 4, ph / m.FeatureStride(), pw / m.FeatureStride()}; !tensor.ShapeEqual(native.Shape, want) {
 			t.Fatalf("%dx%d: native shape %v, want %v", h, w, native.Shape, want)
 		}
 		up, err := m.UpsampleNative(native, h, w)
