@@ -35,7 +35,9 @@ func folderLUT(m *Meta) *labelLUT {
 }
 
 // OpenFolder opens DIR in nflowjs's generic format (see the package doc):
-// it reads dataset.json and finds the train, val and test splits present.
+// it reads dataset.json and finds the train, val and test splits present,
+// then any other subdirectory holding an images/ folder as an extra
+// evaluation split in name order (e.g. fashion-ood's test-far).
 // Files are listed when a split is first requested and read by Split.Load.
 func OpenFolder(dir string) (*Dataset, error) {
 	m, err := ReadMeta(dir)
@@ -43,7 +45,19 @@ func OpenFolder(dir string) (*Dataset, error) {
 		return nil, err
 	}
 	d := &Dataset{Kind: "folder", Root: dir, Meta: m}
-	for _, name := range []string{SplitTrain, SplitVal, SplitTest} {
+	names := []string{SplitTrain, SplitVal, SplitTest}
+	if des, err := os.ReadDir(dir); err == nil {
+		for _, de := range des { // ReadDir sorts by name
+			n := de.Name()
+			if n == SplitTrain || n == SplitVal || n == SplitTest || strings.HasPrefix(n, ".") || !de.IsDir() {
+				continue
+			}
+			if st, err := os.Stat(filepath.Join(dir, n, ImagesDir)); err == nil && st.IsDir() {
+				names = append(names, n)
+			}
+		}
+	}
+	for _, name := range names {
 		sd := filepath.Join(dir, name)
 		if st, err := os.Stat(sd); err != nil || !st.IsDir() {
 			continue

@@ -171,3 +171,34 @@ func TestOpenErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestFolderExtraSplit: a subdirectory other than train/val/test with an
+// images/ folder is an extra evaluation split, listed after the three in
+// name order; a directory without images/ is not.
+func TestFolderExtraSplit(t *testing.T) {
+	dir := makeFolder(t)
+	for _, name := range []string{"test-far", "a-extra"} {
+		for _, f := range []string{"images/d.png", "labels/d.png"} {
+			src, err := os.ReadFile(filepath.Join(dir, "test", f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, filepath.Join(dir, name, f), string(src))
+		}
+	}
+	writeFile(t, filepath.Join(dir, "notes", "readme.txt"), "not a split")
+	d, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(d.SplitNames(), ","); got != "train,val,test,a-extra,test-far" {
+		t.Fatalf("splits %s", got)
+	}
+	s, err := d.Split("test-far")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if smp, err := s.Load(0); err != nil || smp.ID != "d" {
+		t.Fatalf("test-far sample: %v %v", smp, err)
+	}
+}

@@ -28,10 +28,11 @@ func parseGenSize(s string) (h, w int, err error) {
 
 func init() {
 	var (
-		out, size, source         string
-		seed                      uint64
-		train, val, test, workers int
-		quiet                     bool
+		out, size, source, farSource string
+		testFar                      int
+		seed                         uint64
+		train, val, test, workers    int
+		quiet                        bool
 	)
 	genCmd := &cobra.Command{
 		Use:   "gen KIND --out DIR",
@@ -48,8 +49,10 @@ func init() {
           Fashion-MNIST (apt-get install dataset-fashion-mnist, or --source
           DIR with its four IDX files): inlier objects t-shirt, trouser,
           sneaker, bag; val anomalies pullover and sandal; test anomalies
-          dress and ankle boot, never seen in training or calibration.
-          Default 96x96, 400/60/100.
+          dress and ankle boot (near-OOD), never seen in training or
+          calibration; the extra split test-far holds far-OOD anomalies:
+          pieces of real photographs (python3-skimage's sample data, or
+          --far-source DIR) in blob shapes. Default 96x96, 400/60/100/100.
   toy2d   the two-class 2-D points of the paper's Figure 2 (<split>.csv);
           counts are points. Default 1000/200/1000.
 
@@ -77,18 +80,26 @@ The same seed always produces byte-identical files, whatever --workers is.`,
 			if f.Changed("test") {
 				cfg.Test = test
 			}
-			if f.Changed("source") {
-				if cfg.Kind != "fashion-ood" {
-					return fmt.Errorf("data gen: --source applies to fashion-ood only")
+			for _, name := range []string{"source", "far-source", "test-far"} {
+				if f.Changed(name) && cfg.Kind != "fashion-ood" {
+					return fmt.Errorf("data gen: --%s applies to fashion-ood only", name)
 				}
+			}
+			if f.Changed("source") {
 				cfg.Source = source
+			}
+			if f.Changed("far-source") {
+				cfg.FarSource = farSource
+			}
+			if f.Changed("test-far") {
+				cfg.TestFar = testFar
 			}
 			if f.Changed("size") {
 				if cfg.Height, cfg.Width, err = parseGenSize(size); err != nil {
 					return err
 				}
 			}
-			total := cfg.Train + cfg.Val + cfg.Test
+			total := cfg.Train + cfg.Val + cfg.Test + cfg.TestFar
 			if !quiet && cfg.Kind != "toy2d" {
 				bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(cmd.ErrOrStderr()),
 					progressbar.OptionSetDescription("data gen "+cfg.Kind), progressbar.OptionShowCount(),
@@ -104,8 +115,12 @@ The same seed always produces byte-identical files, whatever --workers is.`,
 			if cfg.Kind == "toy2d" {
 				unit = "points"
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %d train, %d val, %d test %s (seed %d) in %.1fs (%.0f %s/s)\n",
-				cfg.Out, cfg.Train, cfg.Val, cfg.Test, unit, cfg.Seed, sec, float64(total)/sec, unit)
+			far := ""
+			if cfg.TestFar > 0 {
+				far = fmt.Sprintf(", %d %s", cfg.TestFar, synth.FarSplit)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %d train, %d val, %d test%s %s (seed %d) in %.1fs (%.0f %s/s)\n",
+				cfg.Out, cfg.Train, cfg.Val, cfg.Test, far, unit, cfg.Seed, sec, float64(total)/sec, unit)
 			return nil
 		},
 	}
@@ -116,6 +131,8 @@ The same seed always produces byte-identical files, whatever --workers is.`,
 	f.IntVar(&val, "val", 0, "val split size (default per kind)")
 	f.IntVar(&test, "test", 0, "test split size (default per kind)")
 	f.StringVar(&source, "source", "", "fashion-ood: folder of Fashion-MNIST's IDX files (default "+synth.FashionDefaultSource+")")
+	f.StringVar(&farSource, "far-source", "", "fashion-ood: folder of the photographs the far-OOD split's anomalies are cut from (default "+synth.FashionFarDefaultSource+", python3-skimage)")
+	f.IntVar(&testFar, "test-far", 0, "fashion-ood: size of the far-OOD split "+synth.FarSplit+" (default 100; 0: none)")
 	f.StringVar(&size, "size", "", "image size HxW (default 128x256 road, 128x128 aerial, 96x96 fashion-ood)")
 	f.IntVar(&workers, "workers", 0, "parallel renderers (0 = GOMAXPROCS); output does not depend on it")
 	f.BoolVar(&quiet, "quiet", false, "no progress bar")

@@ -143,8 +143,9 @@ const fashionObjectThreshold = 48
 
 // renderFashion composes one scene: a two-colour procedural texture with
 // 3-6 tinted, scaled Fashion items; val and test scenes get 1-2 items of
-// their split's anomaly kinds among them.
-func renderFashion(src *FashionSource, g *rng, h, w int, split string) *Sample {
+// their split's anomaly kinds among them, test-far scenes 1-2 pieces of
+// photographs from far (test-far only; nil otherwise).
+func renderFashion(src *FashionSource, far *PhotoSource, g *rng, h, w int, split string) *Sample {
 	c := newCanvas(w, h)
 	// Background texture: fbm between two random colours.
 	hue := g.uni(0, 1)
@@ -169,14 +170,22 @@ func renderFashion(src *FashionSource, g *rng, h, w int, split string) *Sample {
 		cls, label := 0, uint8(0)
 		if k < nAnom {
 			set := fashionValAnomaly
-			if split == "test" {
-				set = fashionTestAnomaly
+			if split == "test" || split == FarSplit {
+				set = fashionTestAnomaly // test-far draws the same numbers, then pastes a photo instead
 			}
 			cls, label = set[g.intn(len(set))], AnomalyLabel
 			anomalies = append(anomalies, fashionNames[cls])
 		} else {
 			j := g.intn(len(fashionInliers))
 			cls, label = fashionInliers[j], uint8(j+1)
+		}
+		if k < nAnom && split == FarSplit {
+			// Same size distribution as the items (28 px at scale 1).
+			side := max(8, int(math.Round(28*g.uni(0.7, 1.6)*float64(min(h, w))/96)))
+			x0, y0 := g.irange(-side/4, w-side*3/4), g.irange(-side/4, h-side*3/4)
+			pastePhotoBlob(c, far, g, x0, y0, side)
+			anomalies[len(anomalies)-1] = FashionFarAnomalies[0]
+			continue
 		}
 		item := src.pick(g, split, cls)
 		scale := g.uni(0.7, 1.6) * float64(min(h, w)) / 96
@@ -246,13 +255,17 @@ func pasteItem(c *canvas, item []uint8, x0, y0, side int, tint color, label uint
 }
 
 // RenderFashion renders image index of a fashion-ood split, exactly as
-// Generate writes it.
-func RenderFashion(src *FashionSource, seed uint64, split string, index, height, width int) (*Sample, error) {
+// Generate writes it; far supplies the photographs of the test-far split
+// (nil for the other splits).
+func RenderFashion(src *FashionSource, far *PhotoSource, seed uint64, split string, index, height, width int) (*Sample, error) {
 	if _, err := anomalyCats("fashion-ood", split); err != nil {
 		return nil, err
 	}
 	if height < 16 || width < 16 || height > 4096 || width > 4096 {
 		return nil, Error(fmt.Sprintf("image size %dx%d out of range [16, 4096]", height, width))
 	}
-	return renderFashion(src, imageRNG(seed, "fashion-ood", split, index), height, width, split), nil
+	if split == FarSplit && far == nil {
+		return nil, Error("fashion-ood: the test-far split needs far-OOD photographs")
+	}
+	return renderFashion(src, far, imageRNG(seed, "fashion-ood", split, index), height, width, split), nil
 }

@@ -5,6 +5,10 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
+	"image"
+	stdcolor "image/color"
+	"image/jpeg"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,16 +74,46 @@ func treeHash(t *testing.T, dir string) [32]byte {
 	return out
 }
 
+// writePhotoFixture writes two small colour "photographs" (gradients with
+// stripes) for the far-OOD split, one PNG and one JPEG.
+func writePhotoFixture(t testing.TB, dir string) {
+	t.Helper()
+	for k, name := range []string{"a.png", "b.jpg"} {
+		img := image.NewRGBA(image.Rect(0, 0, 40+8*k, 32))
+		for y := range 32 {
+			for x := range 40 + 8*k {
+				img.Set(x, y, stdcolor.RGBA{uint8(6 * x), uint8(8 * y), uint8(255 * ((x / 4) % 2)), 255})
+			}
+		}
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k == 0 {
+			err = png.Encode(f, img)
+		} else {
+			err = jpeg.Encode(f, img, nil)
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestFashionOODGenerate(t *testing.T) {
-	src := t.TempDir()
+	src, photos := t.TempDir(), t.TempDir()
 	writeFashionFixture(t, src, 4)
+	writePhotoFixture(t, photos)
 	gen := func(out string, workers int) {
 		cfg, err := Defaults("fashion-ood")
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.Source, cfg.Out, cfg.Workers = src, out, workers
-		cfg.Train, cfg.Val, cfg.Test, cfg.Height, cfg.Width = 6, 4, 4, 48, 64
+		cfg.Source, cfg.FarSource, cfg.Out, cfg.Workers = src, photos, out, workers
+		cfg.Train, cfg.Val, cfg.Test, cfg.TestFar, cfg.Height, cfg.Width = 6, 4, 4, 4, 48, 64
 		if err := Generate(context.Background(), cfg); err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +131,10 @@ func TestFashionOODGenerate(t *testing.T) {
 	if got := ds.Meta.Classes; len(got) != len(FashionClasses) {
 		t.Fatalf("classes %v", got)
 	}
-	for _, sp := range []string{"train", "val", "test"} {
+	if got := strings.Join(ds.SplitNames(), ","); got != "train,val,test,"+FarSplit {
+		t.Fatalf("splits %s", got)
+	}
+	for _, sp := range []string{"train", "val", "test", FarSplit} {
 		s, err := ds.Split(sp)
 		if err != nil {
 			t.Fatal(err)
@@ -134,6 +171,39 @@ func TestFashionOODGenerate(t *testing.T) {
 		if strings.Contains(string(raw), name) {
 			t.Errorf("test anomalies.json names val anomaly %q: %s", name, raw)
 		}
+	}
+	raw, err = os.ReadFile(filepath.Join(a, FarSplit, "anomalies.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range append(FashionValAnomalies, FashionTestAnomalies...) {
+		if strings.Contains(string(raw), name) {
+			t.Errorf("%s anomalies.json names Fashion anomaly %q: %s", FarSplit, name, raw)
+		}
+	}
+	if !strings.Contains(string(raw), FashionFarAnomalies[0]) {
+		t.Errorf("%s anomalies.json: %s", FarSplit, raw)
+	}
+}
+
+// TestFashionMissingFarSource: without photographs the far-OOD split is one
+// error saying what to install, and --test-far 0 generates without it.
+func TestFashionMissingFarSource(t *testing.T) {
+	src := t.TempDir()
+	writeFashionFixture(t, src, 4)
+	cfg, _ := Defaults("fashion-ood")
+	cfg.Source, cfg.FarSource, cfg.Out = src, filepath.Join(t.TempDir(), "none"), t.TempDir()
+	cfg.Train, cfg.Val, cfg.Test, cfg.Height, cfg.Width = 2, 2, 2, 32, 32
+	err := Generate(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "apt-get install python3-skimage") {
+		t.Fatalf("want an install hint, got %v", err)
+	}
+	cfg.TestFar = 0
+	if err := Generate(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Out, FarSplit)); !os.IsNotExist(err) {
+		t.Errorf("--test-far 0 wrote %s: %v", FarSplit, err)
 	}
 }
 

@@ -40,6 +40,11 @@ type Config struct {
 	// Source is the folder of Fashion-MNIST's IDX files (fashion-ood only;
 	// empty: FashionDefaultSource).
 	Source string
+	// TestFar is the number of images of fashion-ood's far-OOD split
+	// test-far (0: none), whose anomalies are cut from the photographs in
+	// FarSource (empty: FashionFarDefaultSource).
+	TestFar   int
+	FarSource string
 	// Workers renders images in parallel; 0 means GOMAXPROCS. The output
 	// does not depend on it.
 	Workers int
@@ -61,7 +66,8 @@ func Defaults(kind string) (Config, error) {
 	case "toy2d":
 		return Config{Kind: kind, Seed: 1, Train: 1000, Val: 200, Test: 1000}, nil
 	case "fashion-ood":
-		return Config{Kind: kind, Seed: 1, Train: 400, Val: 60, Test: 100, Height: 96, Width: 96, Source: FashionDefaultSource}, nil
+		return Config{Kind: kind, Seed: 1, Train: 400, Val: 60, Test: 100, TestFar: 100, Height: 96, Width: 96,
+			Source: FashionDefaultSource, FarSource: FashionFarDefaultSource}, nil
 	}
 	return Config{}, fmt.Errorf("synth: unknown kind %q (have road, aerial, toy2d, fashion-ood)", kind)
 }
@@ -78,8 +84,11 @@ func (cfg *Config) validate() error {
 	if cfg.Out == "" {
 		return Error("no output directory")
 	}
-	if cfg.Train < 0 || cfg.Val < 0 || cfg.Test < 0 {
-		return Error(fmt.Sprintf("negative split size (train %d, val %d, test %d)", cfg.Train, cfg.Val, cfg.Test))
+	if cfg.Train < 0 || cfg.Val < 0 || cfg.Test < 0 || cfg.TestFar < 0 {
+		return Error(fmt.Sprintf("negative split size (train %d, val %d, test %d, test-far %d)", cfg.Train, cfg.Val, cfg.Test, cfg.TestFar))
+	}
+	if cfg.TestFar > 0 && cfg.Kind != "fashion-ood" {
+		return Error(fmt.Sprintf("a %s split exists for fashion-ood only, not %s", FarSplit, cfg.Kind))
 	}
 	if cfg.Kind != "toy2d" {
 		if cfg.Height < 16 || cfg.Width < 16 || cfg.Height > 4096 || cfg.Width > 4096 {
@@ -115,8 +124,11 @@ func Render(kind string, seed uint64, split string, index, height, width int) (*
 func AnomalyCategories(kind, split string) ([]string, error) { return anomalyCats(kind, split) }
 
 func anomalyCats(kind, split string) ([]string, error) {
+	if kind == "fashion-ood" && split == FarSplit {
+		return FashionFarAnomalies, nil
+	}
 	if split != "train" && split != "val" && split != "test" {
-		return nil, Error(fmt.Sprintf("unknown split %q (have train, val, test)", split))
+		return nil, Error(fmt.Sprintf("unknown split %q (have train, val, test; fashion-ood also %s)", split, FarSplit))
 	}
 	switch kind {
 	case "road":
@@ -170,8 +182,14 @@ func Meta(cfg Config) *dataset.Meta {
 	case "fashion-ood":
 		m.Classes, m.Colors = FashionClasses, FashionColors
 		extra["size"] = []int{cfg.Height, cfg.Width}
-		extra["anomaly_categories"] = map[string][]string{"val": FashionValAnomalies, "test": FashionTestAnomalies}
+		cats := map[string][]string{"val": FashionValAnomalies, "test": FashionTestAnomalies}
 		extra["source"] = "Fashion-MNIST (Xiao et al. 2017): train scenes from its train file, val/test scenes from the two halves of its test file; procedural fbm backgrounds"
+		if cfg.TestFar > 0 {
+			cats[FarSplit] = FashionFarAnomalies
+			extra["splits"].(map[string]int)[FarSplit] = cfg.TestFar
+			extra["far_ood"] = "test-far: test-like scenes whose anomalies are pieces of photographs (scikit-image's sample data) in blob shapes; test holds the near-OOD anomalies"
+		}
+		extra["anomaly_categories"] = cats
 	case "toy2d":
 		m.Classes = []string{"class 0", "class 1"}
 		extra["format"] = "CSV files <split>.csv with columns x,y,label; label 254 marks outliers (test only)"
@@ -196,8 +214,14 @@ func Generate(ctx context.Context, cfg Config) error {
 		if err != nil {
 			return err
 		}
+		var far *PhotoSource
+		if cfg.TestFar > 0 {
+			if far, err = LoadPhotos(cmp.Or(cfg.FarSource, FashionFarDefaultSource)); err != nil {
+				return err
+			}
+		}
 		render = func(split string, index int) (*Sample, error) {
-			return RenderFashion(src, cfg.Seed, split, index, cfg.Height, cfg.Width)
+			return RenderFashion(src, far, cfg.Seed, split, index, cfg.Height, cfg.Width)
 		}
 	}
 	if err := prepareOut(cfg.Out); err != nil {
@@ -214,8 +238,8 @@ func Generate(ctx context.Context, cfg Config) error {
 		index int
 	}
 	var jobs []job
-	counts := map[string]int{"train": cfg.Train, "val": cfg.Val, "test": cfg.Test}
-	for _, sp := range Splits {
+	counts := map[string]int{"train": cfg.Train, "val": cfg.Val, "test": cfg.Test, FarSplit: cfg.TestFar}
+	for _, sp := range append(Splits, FarSplit) {
 		for _, sub := range []string{"images", "labels", "depth"} {
 			if sub == "depth" && cfg.Kind != "road" {
 				continue
@@ -280,8 +304,8 @@ func Generate(ctx context.Context, cfg Config) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("synth: %w", err)
 	}
-	// Per-image anomaly categories of val and test.
-	for _, sp := range []string{"val", "test"} {
+	// Per-image anomaly categories of val, test and test-far.
+	for _, sp := range []string{"val", "test", FarSplit} {
 		idx := map[string][]string{}
 		for k, j := range jobs {
 			if j.split == sp {
@@ -322,7 +346,7 @@ func prepareOut(dir string) error {
 	if !strings.HasPrefix(gen, "nflowjs data gen ") {
 		return Error(fmt.Sprintf("%s is not empty and holds no generated dataset; refusing to overwrite it", dir))
 	}
-	for _, sp := range Splits {
+	for _, sp := range append(Splits, FarSplit) {
 		for _, p := range []string{filepath.Join(dir, sp), filepath.Join(dir, sp+".csv")} {
 			if err := os.RemoveAll(p); err != nil {
 				return fmt.Errorf("synth: %w", err)
