@@ -103,6 +103,9 @@ func NewLoader(s *Split, cfg LoaderConfig) (*Loader, error) {
 	return l, nil
 }
 
+// Split returns the split the loader serves.
+func (l *Loader) Split() *Split { return l.split }
+
 // Order returns the sample indices of an epoch in the order they are served.
 func (l *Loader) Order(epoch int) []int {
 	n := l.split.Len()

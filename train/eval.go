@@ -11,6 +11,7 @@ import (
 	"github.com/nflowjs/nflowjs/dataset"
 	"github.com/nflowjs/nflowjs/metrics"
 	"github.com/nflowjs/nflowjs/models/seg"
+	"github.com/nflowjs/nflowjs/ood"
 	"github.com/nflowjs/nflowjs/tensor"
 )
 
@@ -59,6 +60,12 @@ type ValResult struct {
 	PixelAcc  float64 // fraction of evaluated pixels classified correctly
 	Loss      float64 // mean cross-entropy over evaluated pixels
 	Images    int
+	// AnomalyAP and AnomalyFPR95 are the pixel-level detection metrics
+	// (pooled, exact) of the NFlowJS score −JS(U, softmax(l/2)) on the
+	// split's anomaly pixels (void excluded); NaN when it has none. A val
+	// split with anomalies of kinds unlike the test split's measures
+	// detection without touching the test anomalies (joint --lambda auto).
+	AnomalyAP, AnomalyFPR95 float64
 }
 
 // NewValLoader returns an in-order loader without augmentation that caches
@@ -75,10 +82,15 @@ func Validate(ctx context.Context, m *seg.Model, ld *dataset.Loader, limit int) 
 	k := m.Config().NumClasses
 	it := ld.Epoch(ctx, 0)
 	defer it.Close()
-	res := &ValResult{Confusion: metrics.NewConfusion(k)}
+	res := &ValResult{Confusion: metrics.NewConfusion(k), AnomalyAP: math.NaN(), AnomalyFPR95: math.NaN()}
 	var lossSum float64
 	var lossPix int
 	const ignore = 255
+	meta := ld.Split().Meta
+	anomaly, void := uint8(meta.AnomalyLabel), uint8(meta.IgnoreLabel)
+	var scores []float32
+	var scoreLabels []uint8
+	anomalies := 0
 	for limit <= 0 || res.Images < limit {
 		b, err := it.Next()
 		if errors.Is(err, io.EOF) {
@@ -109,6 +121,22 @@ func Validate(ctx context.Context, m *seg.Model, ld *dataset.Loader, limit int) 
 		if err := res.Confusion.Add(gt, Argmax(logits), ignore); err != nil {
 			return nil, err
 		}
+		js, err := ood.JSAnomaly(logits, seg.DefaultTemperature)
+		if err != nil {
+			return nil, err
+		}
+		scores = append(scores, js.Data...)
+		for _, v := range b.Labels[:n*hw] {
+			l := uint8(0) // inlier (any class, unknown)
+			switch v {
+			case anomaly:
+				l = 1
+				anomalies++
+			case void:
+				l = void
+			}
+			scoreLabels = append(scoreLabels, l)
+		}
 		if valid > 0 {
 			restore := autograd.NoGrad()
 			l := autograd.CrossEntropy(autograd.Const(logits), labels, ignore).Value.Data[0]
@@ -130,6 +158,16 @@ func Validate(ctx context.Context, m *seg.Model, ld *dataset.Loader, limit int) 
 		diag += res.Confusion.M[g*k+g]
 	}
 	res.PixelAcc = float64(diag) / math.Max(float64(total), 1)
+	if anomalies > 0 && anomalies < len(scoreLabels) {
+		if void == 0 || void == 1 {
+			return nil, fmt.Errorf("train: validation: ignore label %d collides with the binary anomaly labels", void)
+		}
+		bin, err := metrics.Exact(scores, scoreLabels, void)
+		if err != nil {
+			return nil, err
+		}
+		res.AnomalyAP, res.AnomalyFPR95 = bin.AP, bin.FPR95
+	}
 	res.Loss = math.NaN()
 	if lossPix > 0 {
 		res.Loss = lossSum / float64(lossPix)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -16,7 +17,7 @@ func init() {
 // so tests do not share flag state).
 func newTrainJointCmd() *cobra.Command {
 	cfg := joint.DefaultConfig()
-	var negLoss string
+	var negLoss, lambda string
 	var crop []int
 	var noProgress bool
 	cmd := &cobra.Command{
@@ -65,6 +66,15 @@ flow, at -0.2 to -0.6 points of test mIoU).`,
 			if noProgress {
 				progress = nil
 			}
+			if lambda == "auto" {
+				choice, err := joint.AutoLambda(cmd.Context(), cfg, cmd.OutOrStdout())
+				if err != nil {
+					return err
+				}
+				cfg.Lambda, cfg.LambdaAuto = choice.Lambda, choice
+			} else if cfg.Lambda, err = strconv.ParseFloat(lambda, 64); err != nil {
+				return fmt.Errorf("train joint: --lambda %q: want a number or auto", lambda)
+			}
 			_, err = joint.Run(cmd.Context(), cfg, cmd.OutOrStdout(), progress)
 			return err
 		},
@@ -76,14 +86,14 @@ flow, at -0.2 to -0.6 points of test mIoU).`,
 	fl.StringVar(&cfg.Out, "out", "", "output run directory (becomes a segmentation bundle)")
 	fl.StringVar(&cfg.Negatives, "negatives", cfg.Negatives, "negative patches: flow (NFlowJS), noise, none, or real:DIR (auxiliary images)")
 	fl.StringVar(&negLoss, "neg-loss", cfg.NegLoss.String(), "loss on negative pixels: jsd (paper Eq. 6), kl (KL(U||p)) or rkl (KL(p||U))")
-	fl.Float64Var(&cfg.Lambda, "lambda", cfg.Lambda, "weight of L_neg in both losses (paper: 0.03)")
+	fl.StringVar(&lambda, "lambda", strconv.FormatFloat(cfg.Lambda, 'g', -1, 64), fmt.Sprintf("weight of L_neg in both losses (paper: 0.03), or auto: short pilots at %v, kept by val FPR95 of the JS score (val mIoU kept)", joint.LambdaGrid))
 	fl.BoolVar(&cfg.JointFlow, "joint-flow", cfg.JointFlow, "train the flow jointly (false: frozen pre-trained flow)")
 	fl.BoolVar(&cfg.PretrainedFlow, "pretrained-flow", cfg.PretrainedFlow, "start from the pre-trained --flow (false: fresh flow with its config, or --flow-preset)")
 	fl.BoolVar(&cfg.PretrainedSeg, "pretrained-seg", cfg.PretrainedSeg, "start from the stage-1 weights of --seg (false: fresh weights of its architecture; use stage-1 learning rates)")
 	fl.StringVar(&cfg.FlowPreset, "flow-preset", cfg.FlowPreset, "flow preset for --pretrained-flow=false without --flow")
 	fl.Float64Var(&cfg.FlowTemperature, "flow-temperature", cfg.FlowTemperature, "latent temperature of the negatives")
-	fl.IntVar(&cfg.PatchMin, "patch-min", cfg.PatchMin, "smallest negative patch side in pixels (paper: 16)")
-	fl.IntVar(&cfg.PatchMax, "patch-max", cfg.PatchMax, "largest negative patch side (paper: 216 on 768 crops, 64 on 512 aerial)")
+	fl.IntVar(&cfg.PatchMin, "patch-min", cfg.PatchMin, "smallest negative patch side in pixels (paper: 16; 0: a quarter of --patch-max)")
+	fl.IntVar(&cfg.PatchMax, "patch-max", cfg.PatchMax, "largest negative patch side (paper: 216 on 768 crops, 64 on 512 aerial; 0: a quarter of the image's short side, at most the flow's pre-training crop)")
 	fl.IntVar(&cfg.Steps, "steps", cfg.Steps, "training steps")
 	fl.IntVar(&cfg.Batch, "batch", cfg.Batch, "images per step")
 	fl.IntSliceVar(&crop, "crop", nil, "random training crop H[,W] (default: the training images' size)")

@@ -226,8 +226,10 @@ def normalise(u8, mean, std):
 
 
 @torch.no_grad()
-def evaluate(model, ims, labs, k, mean, std, T=2.0):
+def evaluate(model, ims, labs, k, mean, std, T=2.0, dump=""):
     model.eval()
+    if dump:
+        os.makedirs(dump, exist_ok=True)
     conf = np.zeros((k, k), np.int64)
     msp, js, ood = [], [], []
     for i in range(0, len(ims), 16):
@@ -235,6 +237,9 @@ def evaluate(model, ims, labs, k, mean, std, T=2.0):
         lg = model(x)
         y = labs[i:i + 16]
         pred = lg.argmax(1).numpy()
+        for j in range(len(lg)) if dump else ():
+            _, h, w = lg[j].shape
+            lg[j].numpy().astype(np.float32).tofile(os.path.join(dump, "%05d_%dx%dx%d.f32" % (i + j, k, h, w)))
         inl = y < k
         conf += np.bincount(k * y[inl].astype(np.int64) + pred[inl], minlength=k * k).reshape(k, k)
         keep = y != VOID
@@ -277,9 +282,11 @@ def main():
     ap.add_argument("--joint-steps", type=int, default=300)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lam", type=float, default=0.03)
+    ap.add_argument("--flow-temp", type=float, default=1.0, help="latent temperature of the negatives")
     ap.add_argument("--patch-min", type=int, default=8)
     ap.add_argument("--patch-max", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--dump", default="", help="write the test logits of both stages as DIR/<stage>/<id>_KxHxW.f32")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
@@ -287,7 +294,15 @@ def main():
     meta = json.load(open(os.path.join(a.data, "dataset.json")))
     k = len(meta["classes"])
     tr_x, tr_y = load_split(a.data, "train")
-    te_x, te_y = load_split(a.data, "test")
+    # Evaluation splits: val (closed-set mIoU for the lambda rule), test and,
+    # where the dataset has it (fashion-ood), the far-OOD split test-far.
+    evals = {sp: load_split(a.data, sp) for sp in ("val", "test", "test-far") if os.path.isdir(os.path.join(a.data, sp, "images"))}
+
+    def evaluate_all(stage):
+        out = {}
+        for sp, (x, y) in evals.items():
+            out[sp] = evaluate(model, x, y, k, mean, std, dump=a.dump and os.path.join(a.dump, stage, sp))
+        return out
     mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
     std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
     res = dict(settings=vars(a), timing={})
@@ -307,7 +322,7 @@ def main():
         loss = F.cross_entropy(model(normalise(xb, mean, std)), yb, ignore_index=-100)
         opt.zero_grad(); loss.backward(); opt.step(); sched.step()
     res["timing"]["stage1_s"] = time.time() - t0
-    res["stage1"] = evaluate(model, te_x, te_y, k, mean, std)
+    res["stage1"] = evaluate_all("stage1")
     print("stage 1", res["stage1"], flush=True)
 
     # Flow pre-training on anomaly-free random crops.
@@ -352,7 +367,7 @@ def main():
         tops, lefts = rng.integers(0, h - ph + 1, n), rng.integers(0, w - pw + 1, n)
         xc = torch.stack([xb[i, tops[i]:tops[i] + ph, lefts[i]:lefts[i] + pw] for i in range(n)]).permute(0, 3, 1, 2)
         nll = bpd(fl.log_prob(dequant(xc)), 3 * ph * pw).mean()
-        patch = fl.sample(n, ph, pw).clamp(-0.5, 0.5)
+        patch = fl.sample(n, ph, pw, T=a.flow_temp).clamp(-0.5, 0.5)
         patch_n = (patch + 0.5 - mean) / std
         x = normalise(xb, mean, std)
         mask = torch.zeros(n, 1, h, w)
@@ -376,7 +391,7 @@ def main():
         if (step + 1) % 50 == 0:
             print(f"joint {step + 1}: ce {float(ce):.4f} js {float(neg):.4f} bpd {float(nll):.3f}", flush=True)
     res["timing"]["joint_s"] = time.time() - t0
-    res["joint"] = evaluate(model, te_x, te_y, k, mean, std)
+    res["joint"] = evaluate_all("joint")
     print("joint", res["joint"], flush=True)
     json.dump(res, open(a.out, "w"), indent=1)
 
