@@ -49,12 +49,22 @@ func BuildFigures(reportDir string, res *Results, sum *Summary) ([]Figure, error
 		return nil
 	}
 	firstSeed := map[string]bool{}
+	dataDirs := map[string]string{}    // dataset -> generated data
+	predictDirs := map[string]string{} // dataset/model -> predict output
 	for _, sr := range sum.Steps {
 		if !sr.OK() {
 			continue
 		}
 		m := sr.Step.Meta
 		ds, model := m["dataset"], m["model"]
+		switch m["kind"] {
+		case KindData:
+			dataDirs[ds] = sr.Out()
+		case KindPredict:
+			if _, ok := predictDirs[ds+"/"+model]; !ok {
+				predictDirs[ds+"/"+model] = sr.Out()
+			}
+		}
 		// Qualitative figures come from the first seed of each dataset.
 		key := m["kind"] + "/" + ds + "/" + model
 		if firstSeed[key] {
@@ -98,6 +108,17 @@ func BuildFigures(reportDir string, res *Results, sum *Summary) ([]Figure, error
 		}
 	}
 	for _, ds := range res.Datasets() {
+		closed, nflow := predictDirs[ds+"/"+ModelClosed], predictDirs[ds+"/"+VariantNFlowJS]
+		if dataDirs[ds] != "" && closed != "" && nflow != "" {
+			name := ds + "_qualitative.png"
+			if ok, err := sideBySide(dataDirs[ds], closed, nflow, filepath.Join(figDir, name)); err != nil {
+				return nil, err
+			} else if ok {
+				add(name, "Figure 7 on "+ds+", the test images with the largest anomalies: input | ground truth (anomaly cyan) | "+
+					"stage-1 max-softmax heatmap | its outlier-aware segmentation | NFlowJS JS heatmap | its outlier-aware segmentation "+
+					"(thresholds calibrated on val at TPR 95%; the legends mark them)")
+			}
+		}
 		name := "main_ap_" + ds + ".png"
 		ok, err := apBarChart(res, ds, filepath.Join(figDir, name))
 		if err != nil {

@@ -30,6 +30,7 @@ type Profile struct {
 	ClosedEpochs, ClosedStepsPerEpoch, ClosedBatch int
 	ClosedValLimit                                 int
 	Preset                                         string
+	OutputStride                                   int // 0: the preset's
 	// Flow pre-training (train flow).
 	FlowConfig, FlowPreset string
 	FlowSteps, FlowBatch   int
@@ -38,7 +39,9 @@ type Profile struct {
 	// joint warns; see joint.flowCropWarning).
 	FlowCrop, FlowValCrops int
 	// Joint training (train joint).
-	JointSteps, JointBatch   int
+	JointSteps, JointBatch int
+	// PatchMin and PatchMax bound the negative patch sides (0: the
+	// command's automatic range).
 	PatchMin, PatchMax       int
 	JointCheckpointEvery     int
 	JointLR, JointBackboneLR float64 // 0 = the command's default

@@ -122,6 +122,9 @@ func PaperSuite(p Profile) (*Plan, error) {
 				if p.ClosedValLimit > 0 {
 					args = append(args, "--val-limit", itoa(p.ClosedValLimit))
 				}
+				if p.OutputStride > 0 {
+					args = append(args, "--output-stride", itoa(p.OutputStride))
+				}
 				plan.Add(&Step{Name: closed, Args: args, Resume: Resume{Flag: "--resume", Marker: "state.safetensors"},
 					Meta: meta(KindClosed, ModelClosed)})
 
@@ -147,8 +150,10 @@ func PaperSuite(p Profile) (*Plan, error) {
 				}
 				args := []string{"train", "joint", "--seg", "{dep:" + closed + "}", "--flow", "{dep:" + flow + "}",
 					"--data", data, "--out", "{out}", "--seed", strconv.FormatUint(seed, 10),
-					"--steps", itoa(p.JointSteps), "--batch", itoa(p.JointBatch),
-					"--patch-min", itoa(p.PatchMin), "--patch-max", itoa(p.PatchMax), "--no-progress"}
+					"--steps", itoa(p.JointSteps), "--batch", itoa(p.JointBatch), "--no-progress"}
+				if p.PatchMax > 0 {
+					args = append(args, "--patch-min", itoa(p.PatchMin), "--patch-max", itoa(p.PatchMax))
+				}
 				if p.JointCheckpointEvery > 0 {
 					args = append(args, "--checkpoint-every", itoa(p.JointCheckpointEvery))
 				}

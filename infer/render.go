@@ -149,7 +149,8 @@ func (r *Result) quantised() []uint8 {
 
 // heatmap draws the score map in inferno above a legend strip: a colour bar
 // from Range[0] (left) to Range[1] (right), the two bounds printed at its
-// ends, and a white tick at the threshold when there is one.
+// ends, the score's name between them where it fits, and a white tick at
+// the threshold when there is one.
 func (r *Result) heatmap() *dataset.Image {
 	w, h := r.Input.W, r.Input.H
 	out := dataset.NewImage(w, h+legendHeight)
@@ -178,6 +179,17 @@ func (r *Result) heatmap() *dataset.Image {
 	hi := strconv.FormatFloat(float64(r.Range[1]), 'g', 3, 32)
 	drawText(leg, lo, 1, legendHeight-1, false)
 	drawText(leg, hi, w-1, legendHeight-1, true)
+	if r.p != nil {
+		// The score's name, centred between the bounds where it fits.
+		face := basicfont.Face7x13
+		name := r.p.ScoreName()
+		nw := font.MeasureString(face, name).Ceil()
+		side := max(font.MeasureString(face, lo).Ceil(), font.MeasureString(face, hi).Ceil())
+		if 2*side+nw+16 <= w {
+			d := font.Drawer{Dst: leg, Src: image.NewUniform(color.White), Face: face, Dot: fixed.P((w-nw)/2, legendHeight-2)}
+			d.DrawString(name)
+		}
+	}
 	for y := 0; y < legendHeight; y++ {
 		for x := 0; x < w; x++ {
 			copy(out.Pix[3*((h+y)*w+x):3*((h+y)*w+x)+3], leg.Pix[leg.PixOffset(x, y):])

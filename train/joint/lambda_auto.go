@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/nflowjs/nflowjs/dataset"
 	"github.com/nflowjs/nflowjs/train"
 )
 
@@ -113,6 +114,10 @@ func AutoLambda(ctx context.Context, cfg Config, stdout io.Writer) (*LambdaChoic
 			return &c, nil
 		}
 	}
+	if !hasValSplit(cfg.Data) {
+		fmt.Fprintf(stdout, "lambda auto: %s has no val split to choose λ on: using the paper's %g\n", cfg.Data, DefaultLambda)
+		return &LambdaChoice{Lambda: DefaultLambda, Rule: "no val split: the paper's value", StageOneMIoU: math.NaN()}, nil
+	}
 	steps := max(cfg.Steps/PilotFraction, 1)
 	choice := &LambdaChoice{StageOneMIoU: math.NaN()}
 	for _, lambda := range LambdaGrid {
@@ -128,9 +133,6 @@ func AutoLambda(ctx context.Context, cfg Config, stdout io.Writer) (*LambdaChoic
 		}
 		// A finished pilot resumed here trains no step but is validated
 		// again, so its numbers are always fresh.
-		if math.IsNaN(sum.ValMIoUEnd) {
-			return nil, fmt.Errorf("%w: --lambda auto validates its pilots, but %s has no val split", ErrConfig, cfg.Data)
-		}
 		p := LambdaPilot{Lambda: lambda, Steps: steps, ValMIoU: sum.ValMIoUEnd, ValAP: sum.ValAPEnd, ValFPR95: sum.ValFPR95End}
 		if math.IsNaN(choice.StageOneMIoU) {
 			choice.StageOneMIoU = stageOneMIoU(pc.Out, sum.ValMIoUStart)
@@ -161,4 +163,14 @@ func stageOneMIoU(dir string, fallback float64) float64 {
 		return v
 	}
 	return fallback
+}
+
+// hasValSplit reports whether the dataset has a non-empty val split.
+func hasValSplit(spec string) bool {
+	ds, err := dataset.Open(spec)
+	if err != nil {
+		return false
+	}
+	s, err := ds.Split(dataset.SplitVal)
+	return err == nil && s.Len() > 0
 }

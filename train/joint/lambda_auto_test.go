@@ -1,7 +1,11 @@
 package joint
 
 import (
+	"context"
 	"math"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -25,5 +29,43 @@ func TestChooseLambda(t *testing.T) {
 		if got, rule := chooseLambda(c.pilots, c.stage1); got != c.want {
 			t.Errorf("%s: chose %g (%s), want %g", c.name, got, rule, c.want)
 		}
+	}
+}
+
+// TestAutoLambda runs the pilots on the tiny fixture (its val split has no
+// anomalies, so the paper's mIoU rule decides), then checks that the
+// choice is recorded and reused, and that a run with it records it.
+func TestAutoLambda(t *testing.T) {
+	data, segDir, flowPath := fixture(t)
+	out := filepath.Join(t.TempDir(), "auto")
+	c := smallConfig(data, segDir, flowPath, out)
+	c.Steps = 8 // pilots of 2 steps
+	ctx := context.Background()
+	choice, err := AutoLambda(ctx, c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(choice.Pilots) != len(LambdaGrid) || !slices.Contains(LambdaGrid, choice.Lambda) {
+		t.Fatalf("choice %+v", choice)
+	}
+	for _, p := range choice.Pilots {
+		if p.Steps != 2 || math.IsNaN(p.ValMIoU) || !math.IsNaN(p.ValFPR95) {
+			t.Errorf("pilot %+v", p)
+		}
+	}
+	if !strings.Contains(choice.Rule, "mIoU") {
+		t.Errorf("rule %q: without val anomalies the mIoU rule decides", choice.Rule)
+	}
+	again, err := AutoLambda(ctx, c, nil)
+	if err != nil || again.Lambda != choice.Lambda {
+		t.Fatalf("reused choice %v, %v", again, err)
+	}
+	c.Lambda, c.LambdaAuto = choice.Lambda, choice
+	if _, err := Run(ctx, c, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	ex := previousExtra(out)
+	if la, ok := ex["lambda_auto"].(map[string]any); !ok || la["lambda"] != choice.Lambda {
+		t.Errorf("model.json lambda_auto = %v", ex["lambda_auto"])
 	}
 }
