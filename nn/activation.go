@@ -123,6 +123,9 @@ func NewDropout2d(rng *rand.Rand, p float32) *Dropout {
 // SetTraining turns the dropout on (true) or off.
 func (d *Dropout) SetTraining(train bool) { d.training = train }
 
+// Training reports whether the dropout is on.
+func (d *Dropout) Training() bool { return d.training }
+
 // Forward drops activations in training mode and is the identity otherwise.
 func (d *Dropout) Forward(x *autograd.Var) *autograd.Var {
 	if d.channel {

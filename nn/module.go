@@ -200,6 +200,19 @@ func Train(m Module) { setMode(m, true) }
 // Eval puts every module of m in evaluation mode (running statistics, no dropout).
 func Eval(m Module) { setMode(m, false) }
 
+// FreezeBatchNorm puts every BatchNorm2d of m in evaluation mode: it
+// normalises with its running statistics and stops updating them, while
+// the rest of m keeps its mode (dropout stays on in training). Fine-tuning
+// on batches unlike the data the statistics were gathered on (mixed-content
+// images with pasted negatives) then cannot shift them.
+func FreezeBatchNorm(m Module) {
+	walk("", m, nil, nil, func(_ string, mod Module) {
+		if bn, ok := mod.(*BatchNorm2d); ok {
+			bn.SetTraining(false)
+		}
+	})
+}
+
 // SetRequiresGrad freezes (false) or unfreezes (true) every parameter of m.
 func SetRequiresGrad(m Module, requiresGrad bool) {
 	for _, p := range NamedParameters(m) {

@@ -306,6 +306,17 @@ func TestModesAndFreezing(t *testing.T) {
 	if bn.NumBatchesTracked.Data[0] != 1 {
 		t.Fatal("eval forward updated the batch counter")
 	}
+	// FreezeBatchNorm: batch norm on running statistics, dropout still on.
+	Train(m)
+	FreezeBatchNorm(m)
+	if bn.Training() || !drop.Training() {
+		t.Fatalf("after FreezeBatchNorm: bn training %v, dropout training %v", bn.Training(), drop.Training())
+	}
+	mean := bn.RunningMean.Clone()
+	m.Forward(x)
+	if bn.NumBatchesTracked.Data[0] != 1 || bn.RunningMean.Data[0] != mean.Data[0] {
+		t.Fatal("a frozen batch norm updated its statistics")
+	}
 	SetRequiresGrad(m, false)
 	for _, p := range Parameters(m) {
 		if p.RequiresGrad() {

@@ -137,13 +137,16 @@ type Config struct {
 	// LR (upsampling path) and BackboneLR (encoder) are Adam's initial
 	// rates, annealed by a cosine to MinLR at the last step.
 	LR, BackboneLR, MinLR float64
-	FlowLR                float64 // Adamax; 0 selects the default for PretrainedFlow
-	FlowClip              float64 // 0: no clipping
-	Seed                  uint64
-	Resume                bool
-	LogEvery              int
-	CheckpointEvery       int
-	Workers               int
+	// FreezeBN keeps the classifier's batch norms in evaluation mode
+	// (stage-1 running statistics, not updated) during joint training.
+	FreezeBN        bool
+	FlowLR          float64 // Adamax; 0 selects the default for PretrainedFlow
+	FlowClip        float64 // 0: no clipping
+	Seed            uint64
+	Resume          bool
+	LogEvery        int
+	CheckpointEvery int
+	Workers         int
 }
 
 // DefaultConfig returns the NFlowJS defaults (flow negatives trained
@@ -392,6 +395,7 @@ func configRecord(c Config) map[string]any {
 		"steps": c.Steps, "batch": c.Batch, "crop": []int{c.CropH, c.CropW}, "flip": c.Flip,
 		"scale": []float64{c.MinScale, c.MaxScale}, "jitter": c.Jitter,
 		"lr": c.LR, "backbone_lr": c.BackboneLR, "min_lr": c.MinLR, "flow_lr": c.FlowLR, "flow_clip": c.FlowClip, "seed": c.Seed,
+		"freeze_bn": c.FreezeBN,
 	}
 }
 
@@ -673,7 +677,7 @@ func (rs *runState) loop(ctx context.Context, start int, ts *trainState, cfgJSON
 		_ = bar.Set(start * cfg.Batch)
 	}
 
-	nn.Train(rs.model)
+	rs.trainMode()
 	var (
 		it                    *dataset.Iter
 		iterEpoch             = -1
@@ -821,13 +825,22 @@ func (rs *runState) save(ts *trainState, step int, cfgJSON string) error {
 	if err := seg.SaveBundle(rs.cfg.Out, rs.model, info); err != nil {
 		return err
 	}
-	nn.Train(rs.model) // SaveBundle does not change the mode, but be explicit
+	rs.trainMode() // SaveBundle does not change the mode, but be explicit
 	if rs.fl != nil {
 		if err := rs.fl.Save(filepath.Join(rs.cfg.Out, FlowFile), map[string]string{"joint_step": fmt.Sprint(step)}); err != nil {
 			return err
 		}
 	}
 	return ts.save(filepath.Join(rs.cfg.Out, StateFile), step, cfgJSON)
+}
+
+// trainMode puts the classifier in training mode, with its batch norms
+// frozen under FreezeBN.
+func (rs *runState) trainMode() {
+	nn.Train(rs.model)
+	if rs.cfg.FreezeBN {
+		nn.FreezeBatchNorm(rs.model)
+	}
 }
 
 // lossText formats the losses that apply: "CE 0.412 jsd 0.051 bpd 4.71".
