@@ -24,7 +24,10 @@ type Profile struct {
 	// the first seed, and repeats only joint training over Seeds: the
 	// spread then measures stage 2 alone, at a third of the cost.
 	SharedPretraining bool
-	Data              map[string]DataSpec
+	// SeedVariants are the variants repeated for seeds after the first
+	// (nil: all Variants); the others run with the first seed only.
+	SeedVariants []string
+	Data         map[string]DataSpec
 
 	// Stage 1 (train closed).
 	ClosedEpochs, ClosedStepsPerEpoch, ClosedBatch int
@@ -46,11 +49,8 @@ type Profile struct {
 	JointCheckpointEvery     int
 	JointLR, JointBackboneLR float64 // 0 = the command's default
 	JointFlowTemperature     float64 // 0 = the command's default
-	// JointLambda is λ of eq. 3-4 (0 = the command's default, the paper's
-	// 0.03). The profiles use 0.3: in runs of a few hundred steps λ = 0.03
-	// left the classifier unchanged (road, 500 steps: JS AP 1.99 vs 2.08
-	// with no negatives at all) while 0.3 doubled AP at an mIoU cost below
-	// one point; the paper trains for many more steps.
+	// JointLambda is λ of eq. 3-4 (0 = the command's default, --lambda
+	// auto: pilots validated on the val split).
 	JointLambda                  float64
 	EvalMaxImages                int // 0 = all test images
 	MCPasses                     int // 0 = eval's default
@@ -76,6 +76,15 @@ const (
 	VariantNone    = "none"    // no negatives: stage 1 continued for the same steps
 	VariantScratch = "scratch" // --pretrained-flow=false (Table 9)
 	VariantNeither = "neither" // neither model pre-trained (Table 9)
+
+	// Recipe ablations (issue 14: why the joint stage did not transfer):
+	// the default recipe with one setting changed.
+	VariantLambdaLow  = "lambda-0.03"  // the paper's λ, fixed (default: --lambda auto)
+	VariantLambdaHigh = "lambda-0.3"   // λ = 0.3, fixed (the old profiles' value)
+	VariantPatchLarge = "patch-16-64"  // patch sides 16-64 (the old default) instead of a quarter of the image
+	VariantPaperLR    = "lr-paper"     // the paper's stage-2 rates (1e-5 upsampling, 2.5e-6 backbone)
+	VariantFlowLRHigh = "flow-lr-1e-4" // the flow trained 10x faster (does moving it help?)
+	VariantFreezeBN   = "freeze-bn"    // batch norms kept at their stage-1 statistics
 )
 
 // variantArgs are the train joint flags of each variant; "{aux}" is
@@ -92,7 +101,17 @@ var variantArgs = map[string][]string{
 	// A classifier from scratch needs stage 1's learning rates
 	// (train.DefaultDecoderLR, train.DefaultEncoderLR), not fine-tuning ones.
 	VariantNeither: {"--pretrained-flow=false", "--pretrained-seg=false", "--lr", "4e-3", "--backbone-lr", "1e-3"},
+
+	VariantLambdaLow:  {"--lambda", "0.03"},
+	VariantLambdaHigh: {"--lambda", "0.3"},
+	VariantPatchLarge: {"--patch-min", "16", "--patch-max", "64"},
+	VariantPaperLR:    {"--lr", "1e-5", "--backbone-lr", "2.5e-6"},
+	VariantFlowLRHigh: {"--flow-lr", "1e-4"},
+	VariantFreezeBN:   {"--freeze-bn"},
 }
+
+// recipeVariants are the recipe ablations.
+var recipeVariants = []string{VariantLambdaLow, VariantLambdaHigh, VariantPatchLarge, VariantPaperLR, VariantFlowLRHigh, VariantFreezeBN}
 
 var allVariants = []string{VariantNFlowJS, VariantNoise, VariantReal, VariantKL, VariantRKL, VariantFrozen, VariantNone, VariantScratch, VariantNeither}
 
@@ -112,9 +131,9 @@ var profiles = map[string]Profile{
 		Name: "demo", Description: "demo: small road benchmark (200 training images of 64x128), brief training; MSP vs NFlowJS",
 		Datasets: []string{"road"}, Seeds: []uint64{1},
 		Data:         map[string]DataSpec{"road": {200, 20, 40, "64x128"}},
-		ClosedEpochs: 25, ClosedBatch: 8, Preset: "tiny",
+		ClosedEpochs: 25, ClosedBatch: 8, Preset: "tiny", OutputStride: 2,
 		FlowConfig: "realnvp", FlowPreset: "realnvp-tiny", FlowSteps: 500, FlowBatch: 16, FlowCrop: 32, FlowValCrops: 32,
-		JointSteps: 300, JointBatch: 8, PatchMin: 8, PatchMax: 32, JointCheckpointEvery: 50, JointLambda: 0.3,
+		JointSteps: 300, JointBatch: 8, JointCheckpointEvery: 50,
 		Variants: []string{VariantNFlowJS}, Temperatures: false, Predict: 4, ToySteps: 600,
 	},
 	// quick: both benchmarks at reduced size, every ablation, one seed.
@@ -127,19 +146,21 @@ var profiles = map[string]Profile{
 		JointSteps: 300, JointBatch: 8, PatchMin: 8, PatchMax: 32, JointCheckpointEvery: 50, JointLambda: 0.3,
 		MCPasses: 4, Variants: allVariants, ModelBaselines: true, Temperatures: true, Predict: 4, ToySteps: 1500,
 	},
-	// full: the benchmarks at their default size and the commands' default
-	// recipes, every ablation. Stage 1 and flow pre-training run once;
-	// every joint-training run is repeated over three seeds. About two hours
+	// full: the three benchmarks at their default size and the commands'
+	// default recipes. Stage 1 and flow pre-training run once; NFlowJS is
+	// repeated over three seeds, the ablations run once. fashion-ood needs
+	// Debian's dataset-fashion-mnist and python3-skimage. About three hours
 	// on 2 cores (docs/results.md).
 	"full": {
-		Name: "full", Description: "full: default benchmarks (road 128x256, aerial 128x128; 400/60/100 images) and recipes (stage 1 80 epochs, flow 4000 steps, joint 800 steps), every ablation; stage 1 and the flow trained once (seed 1), every joint-training run over seeds 1-3",
-		Datasets: []string{"road", "aerial"}, Seeds: []uint64{1, 2, 3},
-		SharedPretraining: true,
-		Data:              map[string]DataSpec{"road": {400, 60, 100, "128x256"}, "aerial": {400, 60, 100, "128x128"}},
-		ClosedEpochs:      80, ClosedBatch: 4, Preset: "tiny",
-		FlowConfig: "denseflow", FlowPreset: "denseflow-tiny", FlowSteps: 4000, FlowBatch: 32, FlowCrop: 32, FlowValCrops: 256,
-		JointSteps: 800, JointBatch: 8, PatchMin: 16, PatchMax: 64, JointCheckpointEvery: 50, JointLambda: 0.3,
-		Variants: allVariants, ModelBaselines: true, Temperatures: true, Predict: 6, ToySteps: 1500,
+		Name: "full", Description: "full: default benchmarks (road 128x256, aerial 128x128, fashion-ood 96x96 with its far-OOD split; 400/60/100 images) and the commands' default recipes (tiny preset at output stride 2, stage 1 80 epochs, flow 2000 steps, joint 600 steps with --lambda auto); stage 1 and the flow trained once (seed 1); NFlowJS over seeds 1-3, the paper's ablations and the recipe ablations with seed 1",
+		Datasets: []string{"road", "aerial", "fashion-ood"}, Seeds: []uint64{1, 2, 3},
+		SharedPretraining: true, SeedVariants: []string{VariantNFlowJS},
+		Data:         map[string]DataSpec{"road": {400, 60, 100, "128x256"}, "aerial": {400, 60, 100, "128x128"}, "fashion-ood": {400, 60, 100, "96x96"}},
+		ClosedEpochs: 80, ClosedBatch: 4, Preset: "tiny", OutputStride: 2,
+		FlowConfig: "denseflow", FlowPreset: "denseflow-tiny", FlowSteps: 2000, FlowBatch: 32, FlowCrop: 32, FlowValCrops: 256,
+		JointSteps: 600, JointBatch: 8, JointCheckpointEvery: 50,
+		Variants:       append([]string{VariantNFlowJS, VariantNone, VariantNoise, VariantReal, VariantKL, VariantFrozen}, recipeVariants...),
+		ModelBaselines: true, Temperatures: true, Predict: 6, ToySteps: 1500,
 	},
 }
 

@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -20,6 +21,14 @@ const (
 	KindPredict = "predict"
 	KindToy     = "toy"
 	KindCurves  = "curves"
+)
+
+// fashion-ood and its far-OOD split, which the results list as a
+// benchmark of its own (the same models evaluated on test-far).
+const (
+	FashionOOD    = "fashion-ood"
+	FashionOODFar = "fashion-ood-far"
+	FarSplit      = "test-far"
 )
 
 // ModelClosed is the model name of the stage-1 (closed-set) model in step
@@ -140,6 +149,9 @@ func PaperSuite(p Profile) (*Plan, error) {
 				models = append(models, ModelClosed) // the stage-1 model is evaluated once per training
 			}
 			for _, v := range p.Variants {
+				if seed != p.Seeds[0] && p.SeedVariants != nil && !slices.Contains(p.SeedVariants, v) {
+					continue
+				}
 				extra, ok := variantArgs[v]
 				if !ok {
 					return nil, fmt.Errorf("experiment: profile %s: unknown variant %q", p.Name, v)
@@ -192,6 +204,14 @@ func PaperSuite(p Profile) (*Plan, error) {
 					args = append(args, "--max-images", itoa(p.EvalMaxImages))
 				}
 				plan.Add(&Step{Name: stepName("eval", ds, m, st), Args: args, Stdout: EvalFile, Meta: meta(KindEval, m)})
+				if ds == FashionOOD {
+					// The far-OOD split, reported as a benchmark of its own.
+					far := append([]string{}, args...)
+					far[slices.Index(far, "test")] = FarSplit
+					fm := meta(KindEval, m)
+					fm["dataset"] = FashionOODFar
+					plan.Add(&Step{Name: stepName("eval", FashionOODFar, m, st), Args: far, Stdout: EvalFile, Meta: fm})
+				}
 				if m == VariantNFlowJS && seed == p.Seeds[0] {
 					plan.Add(&Step{Name: stepName("curves", ds, st),
 						Args: []string{"experiment", "curves", "--before", "{dep:" + stepName("calib", ds, ModelClosed, seedTag(pre)) + "}",

@@ -7,8 +7,9 @@ import (
 )
 
 // TestSharedPretrainingPlan checks the full profile's plan shape: stage 1
-// and the flow once per benchmark, every joint variant for every seed, all
-// of them starting from the first seed's models.
+// and the flow once per benchmark, the repeated joint variants for every
+// seed and the others for the first, all of them starting from the first
+// seed's models; fashion-ood's models are also evaluated on test-far.
 func TestSharedPretrainingPlan(t *testing.T) {
 	p, err := GetProfile("full")
 	if err != nil {
@@ -43,8 +44,9 @@ func TestSharedPretrainingPlan(t *testing.T) {
 				t.Errorf("stage-1 model of %s evaluated again for %s", ds, seed)
 			}
 			for _, v := range p.Variants {
-				if !slices.Contains(names, stepName("joint", ds, v, seed)) {
-					t.Errorf("joint-%s-%s-%s missing", ds, v, seed)
+				want := p.SeedVariants == nil || slices.Contains(p.SeedVariants, v)
+				if slices.Contains(names, stepName("joint", ds, v, seed)) != want {
+					t.Errorf("joint-%s-%s-%s planned: %v, want %v", ds, v, seed, !want, want)
 				}
 			}
 		}
@@ -54,4 +56,13 @@ func TestSharedPretrainingPlan(t *testing.T) {
 			}
 		}
 	}
+	for _, s := range plan.Steps {
+		if s.Name == stepName("eval", FashionOODFar, VariantNFlowJS, "s2") {
+			if !slices.Contains(s.Args, FarSplit) || s.Meta["dataset"] != FashionOODFar {
+				t.Errorf("%s: args %v meta %v", s.Name, s.Args, s.Meta)
+			}
+			return
+		}
+	}
+	t.Error("no evaluation of the far-OOD split")
 }
