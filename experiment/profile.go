@@ -141,9 +141,9 @@ var profiles = map[string]Profile{
 		Name: "quick", Description: "quick: both benchmarks at half resolution (road 64x128, aerial 64x64; 300/40/60 images), short training, every ablation, one seed",
 		Datasets: []string{"road", "aerial"}, Seeds: []uint64{1},
 		Data:         map[string]DataSpec{"road": {300, 40, 60, "64x128"}, "aerial": {300, 40, 60, "64x64"}},
-		ClosedEpochs: 40, ClosedBatch: 8, Preset: "tiny",
+		ClosedEpochs: 40, ClosedBatch: 8, Preset: "tiny", OutputStride: 2,
 		FlowConfig: "realnvp", FlowPreset: "realnvp-tiny", FlowSteps: 1000, FlowBatch: 16, FlowCrop: 32, FlowValCrops: 64,
-		JointSteps: 300, JointBatch: 8, PatchMin: 8, PatchMax: 32, JointCheckpointEvery: 50, JointLambda: 0.3,
+		JointSteps: 300, JointBatch: 8, JointCheckpointEvery: 50,
 		MCPasses: 4, Variants: allVariants, ModelBaselines: true, Temperatures: true, Predict: 4, ToySteps: 1500,
 	},
 	// full: the three benchmarks at their default size and the commands'
