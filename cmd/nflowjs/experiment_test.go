@@ -163,7 +163,7 @@ func TestDemoSummary(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	printDemoSummary(&out, res, "demo-dir", 0)
+	printDemoSummary(&out, res, "road", "demo-dir", 0)
 	for _, want := range []string{"SHORT run", "stage-1 model, max-softmax (MSP)     10.5%   59.5%   80.0%   70.0%",
 		"NFlowJS model, JS score (T=2)        30.5%   19.5%   95.0%   69.5%", "AUROC max-softmax 40.0%, NFlowJS 99.0%",
 		filepath.Join("demo-dir", "REPORT.md")} {

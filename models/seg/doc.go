@@ -13,8 +13,10 @@
 //	         …  dense block B                                               1/(4·2^(B−1))
 //	decoder  SPP: BN─ReLU─conv1×1, average pools on 1,2,4(,8)-row grids, concat, BN─ReLU─conv1×1
 //	         ladder: for skip B−2 … 0: upsample ×2 (bilinear) + BN─ReLU─conv1×1(skip), BN─ReLU─conv3×3
-//	         head: BN─ReLU → pre-logit features (1/4) ─ dropout ─ conv1×1 → logits (1/4)
-//	output   bilinear ×4, crop to H×W → logits [N,K,H,W]
+//	         fine level (output stride 2): BN─ReLU─conv1×1 to DecoderWidth/2, upsample ×2
+//	         + BN─ReLU─conv1×1(stem's first conv, 1/2), BN─ReLU─conv3×3      1/2
+//	         head: BN─ReLU → pre-logit features ─ dropout ─ conv1×1 → logits
+//	output   bilinear ×2 (×4 at stride 4), crop to H×W → logits [N,K,H,W]
 //
 // Dense layers are DenseNet-BC's BN─ReLU─conv1×1(4k)─BN─ReLU─conv3×3(k)
 // (Huang et al., CVPR 2017), or BN─ReLU─conv3×3(k) without a bottleneck;
@@ -29,9 +31,14 @@
 // per megapixel of input and for one 128×256 road image:
 //
 //	preset  stem growth blocks        bottleneck decoder  params     GFLOP/Mpx  GFLOP/128×256
-//	tiny    24   12     2,3,4,3       –          48        149,215     6.27      0.196
-//	small   32   16     3,4,6,4       4          96        581,958    24.9       0.778
-//	base    64   32     6,12,24,16    4          128     7,822,701   149.8       4.68
+//	tiny    24   12     2,3,4,3       –          48        155,647     8.94      0.293
+//	small   32   16     3,4,6,4       4          96        607,670    35.2       1.15
+//	base    64   32     6,12,24,16    4          128     7,869,293   163.5       5.36
+//
+// Every preset predicts at 1/2 resolution (Config.OutputStride 2): a fine
+// ladder level, DecoderWidth/2 wide, merges the stem's first convolution.
+// Without it (output_stride 4, LDN's layout and that of bundles written
+// before the field existed) tiny has 149,215 parameters and 6.0 GFLOP/Mpx.
 //
 // base has DenseNet-121's block layout (LDN-121 has ≈9.5 M parameters with
 // its 256-wide decoder). All presets use head dropout p = 0.1, so Monte-Carlo

@@ -28,7 +28,7 @@ func ExampleNew() {
 	fmt.Println("stride:", cfg.Stride())
 	fmt.Println("logits:", logits.Shape)
 	// Output:
-	// parameters: 149215
+	// parameters: 155647
 	// stride: 32
 	// logits: [1 13 100 150]
 }
