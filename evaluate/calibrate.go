@@ -18,7 +18,8 @@ type Calibration struct {
 	Detail      string  `json:"detail"`
 	Temperature float32 `json:"temperature,omitempty"` // 0 for scores without one
 	Threshold   float32 `json:"threshold"`
-	TPR         float64 `json:"tpr"`
+	TPR         float64 `json:"tpr,omitempty"` // the target, when calibrated on anomalies
+	FPR         float64 `json:"fpr,omitempty"` // the target, when calibrated on inliers (Options.FPR)
 	Dataset     string  `json:"dataset"`
 	Split       string  `json:"split"`
 	Images      int     `json:"images"`
@@ -57,10 +58,14 @@ func CalibrateModel(m ood.Model, info Info, split *dataset.Split, score string, 
 			anomalies++
 		}
 	}
-	if anomalies == 0 {
-		return nil, fmt.Errorf("evaluate: calibrate: split %q of %s has no anomaly pixels", split.Name, split.Meta.Name)
+	var thr float32
+	if opt.FPR > 0 {
+		thr, err = ood.CalibrateThresholdFPR(scores[0], labels, voidLabel, opt.FPR)
+	} else if anomalies == 0 {
+		return nil, fmt.Errorf("evaluate: calibrate: split %q of %s has no anomaly pixels (calibrate at a false-positive rate instead, --fpr)", split.Name, split.Meta.Name)
+	} else {
+		thr, err = ood.CalibrateThreshold(scores[0], labels, voidLabel, opt.TPR)
 	}
-	thr, err := ood.CalibrateThreshold(scores[0], labels, voidLabel, opt.TPR)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate: calibrate: %w", err)
 	}
@@ -69,11 +74,17 @@ func CalibrateModel(m ood.Model, info Info, split *dataset.Split, score string, 
 		return nil, err
 	}
 	sp := e.specs[0]
-	return &Calibration{
+	c := &Calibration{
 		Score: sp.StoredName(), Detail: sc[0].detail, Temperature: sp.temperature(&opt), Threshold: thr,
-		TPR: opt.TPR, Dataset: split.Meta.Name, Split: split.Name, Images: split.Len(), Anomalies: anomalies,
+		Dataset: split.Meta.Name, Split: split.Name, Images: split.Len(), Anomalies: anomalies,
 		CalibratedOn: calibratedOn(split, opt),
-	}, nil
+	}
+	if opt.FPR > 0 {
+		c.FPR = opt.FPR
+	} else {
+		c.TPR = opt.TPR
+	}
+	return c, nil
 }
 
 // calibratedOn is the threshold's provenance stored in model.json; a
@@ -81,6 +92,9 @@ func CalibrateModel(m ood.Model, info Info, split *dataset.Split, score string, 
 // differs from the full-resolution one predict uses by default.
 func calibratedOn(split *dataset.Split, opt Options) string {
 	s := fmt.Sprintf("%s %s TPR %g", split.Meta.Name, split.Name, opt.TPR)
+	if opt.FPR > 0 {
+		s = fmt.Sprintf("%s %s FPR %g (inlier pixels)", split.Meta.Name, split.Name, opt.FPR)
+	}
 	if opt.ScoreResolution == "native" {
 		s += ", native score resolution"
 	}

@@ -70,6 +70,11 @@ type Options struct {
 	CalibSplit *dataset.Split
 	// TPR is the calibration's true-positive rate (default 0.95).
 	TPR float64
+	// FPR, if positive, makes Calibrate/CalibrateModel choose the
+	// threshold that flags at most this fraction of the calibration
+	// split's inlier pixels instead (ood.CalibrateThresholdFPR; no
+	// anomalies needed). Open-mIoU in Run always uses TPR.
+	FPR float64
 
 	// FitSplit (typically train) provides the images ReAct and SML are
 	// fitted on: FitImages of them (default 32), evenly spaced.
@@ -114,6 +119,9 @@ func (o *Options) setDefaults() error {
 	}
 	if !(o.TPR > 0 && o.TPR <= 1) {
 		return fmt.Errorf("evaluate: TPR %v outside (0, 1]", o.TPR)
+	}
+	if !(o.FPR >= 0 && o.FPR < 1) {
+		return fmt.Errorf("evaluate: FPR %v outside [0, 1)", o.FPR)
 	}
 	if o.FitImages <= 0 {
 		o.FitImages = DefaultFitImages

@@ -508,3 +508,43 @@ func TestRunStreamingEngine(t *testing.T) {
 		t.Errorf("engines %q %q", st.Engine, ex.Engine)
 	}
 }
+
+// TestCalibrateFPR: with Options.FPR the threshold is ood.
+// CalibrateThresholdFPR's on the val inlier pixels, flags at most that
+// share of them, and the provenance says so.
+func TestCalibrateFPR(t *testing.T) {
+	m := tinyModel(t, 13)
+	val := openSplit(t, "val")
+	dir := t.TempDir()
+	if err := seg.SaveBundle(dir, m, seg.NewInfo(m, val.Meta.Classes, "js", "joint")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := seg.LoadBundle(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Calibrate(b, val, "js", 0.95, Options{FPR: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.FPR != 0.05 || c.TPR != 0 || c.CalibratedOn != "synth-road val FPR 0.05 (inlier pixels)" {
+		t.Errorf("calibration %+v", c)
+	}
+	s, l := loadDirect(t, b.Model, val).scores(t, ood.NFlowJS, 2)
+	want, _ := ood.CalibrateThresholdFPR(s, l, 255, 0.05)
+	if c.Threshold != want {
+		t.Errorf("threshold %v, want %v", c.Threshold, want)
+	}
+	var neg, flagged int
+	for i, v := range l {
+		if v == 0 {
+			neg++
+			if s[i] > c.Threshold {
+				flagged++
+			}
+		}
+	}
+	if float64(flagged) > 0.05*float64(neg) {
+		t.Errorf("threshold flags %d of %d inlier pixels", flagged, neg)
+	}
+}

@@ -80,3 +80,44 @@ func CalibrateThreshold(scores []float32, labels []uint8, ignore uint8, tpr floa
 	}
 	return math.Nextafter32(pos[c-1], float32(math.Inf(-1))), nil
 }
+
+// CalibrateThresholdFPR returns the threshold δ for Fuse that flags at most
+// the fraction fpr of the inlier pixels (label 0) of validation data: the
+// smallest δ with |{inliers: score > δ}| ≤ fpr·N. It needs no anomaly
+// pixels. Where anomalies are small or hard, a TPR-95% threshold flags the
+// scene's FPR95 share of inliers (60% of a road image at FPR95 60%); this
+// one bounds the false alarms a user sees instead. Labels are as in
+// CalibrateThreshold.
+func CalibrateThresholdFPR(scores []float32, labels []uint8, ignore uint8, fpr float64) (float32, error) {
+	if len(scores) != len(labels) {
+		return 0, fmt.Errorf("ood: %d scores, %d labels", len(scores), len(labels))
+	}
+	if !(fpr >= 0 && fpr < 1) {
+		return 0, fmt.Errorf("ood: target FPR %v outside [0, 1)", fpr)
+	}
+	var neg []float32
+	for i, l := range labels {
+		if l != 0 && l != 1 && l != ignore {
+			return 0, fmt.Errorf("ood: label %d at index %d outside {0, 1, %d}", l, i, ignore)
+		}
+		if l == 0 {
+			if scores[i] != scores[i] {
+				return 0, fmt.Errorf("ood: NaN score at index %d", i)
+			}
+			neg = append(neg, scores[i])
+		}
+	}
+	if len(neg) == 0 {
+		return 0, fmt.Errorf("ood: no inlier pixels to calibrate on")
+	}
+	slices.Sort(neg)
+	slices.Reverse(neg)
+	// Largest count c of flagged inliers with c ≤ fpr·N; δ = the (c+1)-th
+	// highest score, so exactly the c highest (and ties above δ) exceed it.
+	c := int(math.Floor(fpr * float64(len(neg))))
+	if c >= len(neg) {
+		return math.Nextafter32(neg[len(neg)-1], float32(math.Inf(-1))), nil
+	}
+	// Ties at the boundary stay unflagged: score > δ is strict.
+	return neg[c], nil
+}

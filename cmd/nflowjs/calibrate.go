@@ -19,6 +19,7 @@ func init() {
 func newCalibrateCmd() *cobra.Command {
 	var f evalFlags
 	var score string
+	var fpr float64
 	cmd := &cobra.Command{
 		Use:   "calibrate --model RUN_DIR --data DIR [--split val] [--tpr 0.95] [--score js]",
 		Short: "Calibrate the outlier-aware segmentation threshold and store it in model.json",
@@ -28,6 +29,12 @@ default, DenseHybrid's open-mIoU protocol, NFlowJS paper section 4.2), and
 writes score, temperature, threshold and provenance into RUN_DIR/model.json
 (atomically; the weights are not touched). predict and serve then fuse the
 closed-set prediction with the anomaly map at that threshold.
+
+--fpr X calibrates instead on the split's inlier pixels: the threshold flags
+at most the share X of them, and needs no anomalies in the split. Where
+anomalies are small, a TPR-95% threshold flags the FPR95 share of every scene
+(more than half of a road image at FPR95 60%); --fpr bounds the false alarms a
+user of predict or serve sees (the demo's served model uses --fpr 0.05).
 
 --score-res native calibrates on the scores of the 1/4-resolution logits, the
 map 'predict --score-res native' thresholds (model.json then says so).
@@ -59,6 +66,10 @@ map 'predict --score-res native' thresholds (model.json then says so).
 					return fmt.Errorf("react and sml are fitted on training images: %w", err)
 				}
 			}
+			if fpr < 0 || fpr >= 1 {
+				return fmt.Errorf("--fpr %g must be in [0, 1)", fpr)
+			}
+			opt.FPR = fpr
 			c, err := evaluate.Calibrate(b, s, score, f.tpr, opt)
 			if err != nil {
 				return err
@@ -69,14 +80,19 @@ map 'predict --score-res native' thresholds (model.json then says so).
 				enc.SetIndent("", "  ")
 				return enc.Encode(c)
 			}
-			_, err = fmt.Fprintf(out, "calibrated %s (%s) on %s %s: threshold %g flags >= %g of %d anomaly pixels in %d images; wrote %s\n",
-				c.Score, c.Detail, c.Dataset, c.Split, c.Threshold, c.TPR, c.Anomalies, c.Images, filepath.Join(b.Dir, seg.InfoFile))
+			what := fmt.Sprintf("flags >= %g of %d anomaly pixels", c.TPR, c.Anomalies)
+			if c.FPR > 0 {
+				what = fmt.Sprintf("flags <= %g of the inlier pixels", c.FPR)
+			}
+			_, err = fmt.Fprintf(out, "calibrated %s (%s) on %s %s: threshold %g %s in %d images; wrote %s\n",
+				c.Score, c.Detail, c.Dataset, c.Split, c.Threshold, what, c.Images, filepath.Join(b.Dir, seg.InfoFile))
 			return err
 		},
 	}
 	f.register(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&f.calibSplit, "split", dataset.SplitVal, "split to calibrate on (must contain anomalies)")
+	fl.StringVar(&f.calibSplit, "split", dataset.SplitVal, "split to calibrate on (must contain anomalies, unless --fpr)")
 	fl.StringVar(&score, "score", "", "OOD score to calibrate (default: the bundle's score)")
+	fl.Float64Var(&fpr, "fpr", 0, "calibrate instead at this false-positive rate: the threshold flags at most this share of the split's inlier pixels (needs no anomalies)")
 	return cmd
 }
