@@ -4,26 +4,34 @@
 The oracle of issue 14: the same method, protocol and metrics as nflowjs,
 written independently, so that nflowjs's numbers can be put beside it.
 Debian's python3-torch and python3-numpy (and python3-pil) are all it needs;
-nothing in `go test` runs it.
+nothing in `go test` runs it. tools/reference/compare_fashion.sh runs both
+implementations over seeds and tabulates them.
 
   /usr/bin/python3 tools/reference/nflowjs_reference.py --data DIR --out OUT.json [--seed 1]
 
-Stages (paper Section 3, settings stated in the output JSON):
+Stages (paper Section 3; every setting is recorded in the output JSON):
   1. closed-set segmentation: a compact U-Net-like net (about 0.85 M
-     parameters, logits at 1/2 resolution, bilinearly upsampled), Adam,
-     cosine schedule, flips and random rescaling;
+     parameters, logits at 1/2 resolution, bilinearly upsampled), Adam 1e-3,
+     cosine schedule, flips and random rescaling, 40 epochs of batch 8;
   2. a multi-scale RealNVP (affine couplings, checkerboard then channel
      masks, squeeze, half of the channels factored out per level),
-     pre-trained by NLL in bits/dim on dequantised random inlier crops;
-  3. joint training: a flow sample x- = f^-1(z) of random size pasted into
-     each inlier image (eq. 2); classifier loss CE(inliers) + λ·JS(U, p)
-     averaged over pasted pixels (eq. 3); flow loss NLL(replaced inlier crop)
-     + λ·JS with the gradient through the classifier into the patch (eq. 4-5);
-  4. evaluation on the test split: pooled AP, FPR95 and AUROC of MSP and
-     -JS(U, softmax(l/T)), T = 2, and closed-set mIoU, before and after
-     stage 2.
+     pre-trained by NLL in bits/dim on dequantised random inlier crops
+     (Adamax 1e-3 with warm-up, 1000 steps of 16 crops of 32x32);
+  3. joint training, 600 steps of batch 8: a flow sample x- = f^-1(z) of
+     random size (multiples of 8 up to a quarter of the short side) pasted
+     into each inlier image (eq. 2); classifier loss CE(inliers) + lambda *
+     JS(U, p) averaged over pasted pixels (eq. 3, Adam 1e-3 decoder / 2.5e-4
+     encoder, cosine); flow loss NLL(replaced inlier crop) + lambda * JS with
+     the gradient through the classifier into the patch (eq. 4-5, Adamax
+     1e-5); lambda validated as the paper does ("chosen so that the
+     closed-set segmentation performance is not reduced"), by nflowjs's rule:
+     pilots at 0.03, 0.1, 0.3, the lowest val FPR95 among those keeping val
+     mIoU within a point;
+  4. evaluation on val, test and (if present) test-far: pooled AP, FPR95 and
+     AUROC of MSP and -JS(U, softmax(l/T)), T = 2, and closed-set mIoU,
+     before and after stage 2.
 """
-import argparse, glob, json, math, os, time
+import argparse, copy, glob, json, math, os, time
 import numpy as np
 import torch
 import torch.nn as nn
@@ -214,6 +222,8 @@ def pooled_metrics(score, ood):
     last = np.r_[np.nonzero(np.diff(s))[0], len(s) - 1]  # ends of tie groups
     tp, fp = tp[last], fp[last]
     P, N = tp[-1], fp[-1]
+    if P == 0 or N == 0:
+        return dict(ap=float("nan"), fpr95=float("nan"), auroc=float("nan"))
     tpr, fpr, prec = tp / P, fp / N, tp / np.maximum(tp + fp, 1)
     ap = float(np.sum(np.diff(np.r_[0, tpr]) * prec))
     fpr95 = float(fpr[np.searchsorted(tpr, 0.95)])
@@ -271,20 +281,69 @@ def augment(ims, labs, rng, smin=0.75, smax=1.5):
     return x.round().clamp(0, 255).permute(0, 2, 3, 1).to(torch.uint8), y[:, 0].long()
 
 
+def joint_step_fn(a, tr_x, tr_y, k, mean, std):
+    """Returns joint(model, flow, lam, steps, rng): stage 2 of NFlowJS (eq. 2-5)."""
+
+    def joint(model, fl, lam, steps, rng, quiet=False):
+        enc = [p for n, p in model.named_parameters() if n.startswith("e")]
+        dec = [p for n, p in model.named_parameters() if not n.startswith("e")]
+        copt = torch.optim.Adam([{"params": enc, "lr": 2.5e-4}, {"params": dec, "lr": 1e-3}])
+        csched = torch.optim.lr_scheduler.CosineAnnealingLR(copt, steps, eta_min=1e-7)
+        fopt = torch.optim.Adamax(fl.parameters(), lr=1e-5)
+        cparams, fparams = list(model.parameters()), list(fl.parameters())
+        for step in range(steps):
+            model.train()
+            idx = rng.choice(len(tr_x), a.batch, replace=False)
+            xb, yb = augment(tr_x[idx], tr_y[idx], rng, smin=1.0)
+            yb[yb >= k] = -100
+            mult = 8
+            ph = int(rng.integers(a.patch_min // mult, a.patch_max // mult + 1)) * mult
+            pw = int(rng.integers(a.patch_min // mult, a.patch_max // mult + 1)) * mult
+            n, h, w, _ = xb.shape
+            tops, lefts = rng.integers(0, h - ph + 1, n), rng.integers(0, w - pw + 1, n)
+            xc = torch.stack([xb[i, tops[i]:tops[i] + ph, lefts[i]:lefts[i] + pw] for i in range(n)]).permute(0, 3, 1, 2)
+            nll = bpd(fl.log_prob(dequant(xc)), 3 * ph * pw).mean()
+            patch = fl.sample(n, ph, pw, T=a.flow_temp).clamp(-0.5, 0.5)
+            patch_n = (patch + 0.5 - mean) / std
+            x = normalise(xb, mean, std)
+            mask = torch.zeros(n, 1, h, w)
+            canvas = torch.zeros_like(x)
+            for i in range(n):
+                mask[i, :, tops[i]:tops[i] + ph, lefts[i]:lefts[i] + pw] = 1
+                canvas = canvas + F.pad(patch_n[i:i + 1], (lefts[i], w - lefts[i] - pw, tops[i], h - tops[i] - ph)) * F.one_hot(torch.tensor(i), n).view(n, 1, 1, 1)
+            xm = x * (1 - mask) + canvas  # eq. 2, paste by addition
+            yb = yb.masked_fill(mask[:, 0].bool(), -100)
+            lg = model(xm)
+            ce = F.cross_entropy(lg, yb, ignore_index=-100)
+            neg = (js_to_uniform(lg) * mask[:, 0]).sum() / mask.sum()
+            gc = torch.autograd.grad(ce + lam * neg, cparams, retain_graph=True)  # eq. 3
+            gf = torch.autograd.grad(nll + lam * neg, fparams)  # eq. 4, through the patch into the flow
+            for p, g in zip(cparams, gc):
+                p.grad = g
+            for p, g in zip(fparams, gf):
+                p.grad = g
+            torch.nn.utils.clip_grad_norm_(fparams, 50)
+            copt.step(); fopt.step(); csched.step()
+            if not quiet and (step + 1) % 50 == 0:
+                print(f"joint {step + 1}: ce {float(ce):.4f} js {float(neg):.4f} bpd {float(nll):.3f}", flush=True)
+
+    return joint
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--seg-epochs", type=int, default=20)
+    ap.add_argument("--seg-epochs", type=int, default=40)
     ap.add_argument("--flow-steps", type=int, default=1000)
     ap.add_argument("--flow-crop", type=int, default=32)
-    ap.add_argument("--joint-steps", type=int, default=300)
+    ap.add_argument("--joint-steps", type=int, default=600)
     ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--lam", type=float, default=0.03)
+    ap.add_argument("--lam", default="auto", help="lambda, or auto: pilots validated on val (nflowjs's rule)")
     ap.add_argument("--flow-temp", type=float, default=1.0, help="latent temperature of the negatives")
-    ap.add_argument("--patch-min", type=int, default=8)
-    ap.add_argument("--patch-max", type=int, default=32)
+    ap.add_argument("--patch-min", type=int, default=0, help="0: a quarter of --patch-max (nflowjs's rule)")
+    ap.add_argument("--patch-max", type=int, default=0, help="0: a quarter of the short side, at most --flow-crop (nflowjs's rule)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--dump", default="", help="write the test logits of both stages as DIR/<stage>/<id>_KxHxW.f32")
     a = ap.parse_args()
@@ -306,6 +365,11 @@ def main():
     mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
     std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
     res = dict(settings=vars(a), timing={})
+    if a.patch_max == 0:  # multiples of the flow's squeeze factor 8
+        a.patch_max = max(8, min(min(tr_x.shape[1:3]) // 4, a.flow_crop) // 8 * 8)
+    if a.patch_min == 0:
+        a.patch_min = max(8, min(a.patch_max, (a.patch_max // 4 + 7) // 8 * 8))
+    joint = joint_step_fn(a, tr_x, tr_y, k, mean, std)
 
     # Stage 1.
     model = UNetSmall(k)
@@ -347,49 +411,32 @@ def main():
     res["flow_bpd_end"] = float(nll)
     print("flow bpd", float(nll), flush=True)
 
-    # Stage 2: joint training.
-    enc = [p for n, p in model.named_parameters() if n.startswith("e")]
-    dec = [p for n, p in model.named_parameters() if not n.startswith("e")]
-    copt = torch.optim.Adam([{"params": enc, "lr": 2.5e-4}, {"params": dec, "lr": 1e-3}])
-    csched = torch.optim.lr_scheduler.CosineAnnealingLR(copt, a.joint_steps, eta_min=1e-7)
-    fopt = torch.optim.Adamax(fl.parameters(), lr=1e-5)
-    cparams, fparams = list(model.parameters()), list(fl.parameters())
+    # Stage 2: joint training, with lambda validated as the paper does
+    # (Section 4.3) by nflowjs's rule: short pilots (a quarter of the steps)
+    # per candidate from the same stage-1 model and flow; keep the lowest
+    # val FPR95 of the JS score among pilots keeping the val mIoU within one
+    # point (without val anomalies: the largest lambda keeping it).
     t0 = time.time()
-    for step in range(a.joint_steps):
-        model.train()
-        idx = rng.choice(len(tr_x), a.batch, replace=False)
-        xb, yb = augment(tr_x[idx], tr_y[idx], rng, smin=1.0)
-        yb[yb >= k] = -100
-        mult = 8
-        ph = int(rng.integers(a.patch_min // mult, a.patch_max // mult + 1)) * mult
-        pw = int(rng.integers(a.patch_min // mult, a.patch_max // mult + 1)) * mult
-        n, h, w, _ = xb.shape
-        tops, lefts = rng.integers(0, h - ph + 1, n), rng.integers(0, w - pw + 1, n)
-        xc = torch.stack([xb[i, tops[i]:tops[i] + ph, lefts[i]:lefts[i] + pw] for i in range(n)]).permute(0, 3, 1, 2)
-        nll = bpd(fl.log_prob(dequant(xc)), 3 * ph * pw).mean()
-        patch = fl.sample(n, ph, pw, T=a.flow_temp).clamp(-0.5, 0.5)
-        patch_n = (patch + 0.5 - mean) / std
-        x = normalise(xb, mean, std)
-        mask = torch.zeros(n, 1, h, w)
-        canvas = torch.zeros_like(x)
-        for i in range(n):
-            mask[i, :, tops[i]:tops[i] + ph, lefts[i]:lefts[i] + pw] = 1
-            canvas = canvas + F.pad(patch_n[i:i + 1], (lefts[i], w - lefts[i] - pw, tops[i], h - tops[i] - ph)) * F.one_hot(torch.tensor(i), n).view(n, 1, 1, 1)
-        xm = x * (1 - mask) + canvas  # eq. 2, paste by addition
-        yb = yb.masked_fill(mask[:, 0].bool(), -100)
-        lg = model(xm)
-        ce = F.cross_entropy(lg, yb, ignore_index=-100)
-        neg = (js_to_uniform(lg) * mask[:, 0]).sum() / mask.sum()
-        gc = torch.autograd.grad(ce + a.lam * neg, cparams, retain_graph=True)
-        gf = torch.autograd.grad(nll + a.lam * neg, fparams)
-        for p, g in zip(cparams, gc):
-            p.grad = g
-        for p, g in zip(fparams, gf):
-            p.grad = g
-        torch.nn.utils.clip_grad_norm_(fparams, 50)
-        copt.step(); fopt.step(); csched.step()
-        if (step + 1) % 50 == 0:
-            print(f"joint {step + 1}: ce {float(ce):.4f} js {float(neg):.4f} bpd {float(nll):.3f}", flush=True)
+    if a.lam == "auto":
+        s1 = res["stage1"]["val"]
+        pilots = []
+        for lam in (0.03, 0.1, 0.3):
+            pm, pf = copy.deepcopy(model), copy.deepcopy(fl)
+            joint(pm, pf, lam, max(a.joint_steps // 4, 1), np.random.default_rng(a.seed + 7), quiet=True)
+            v = evaluate(pm, *evals["val"], k, mean, std)
+            pilots.append(dict(lam=lam, miou=v["miou"], fpr95=v["js"]["fpr95"], ap=v["js"]["ap"]))
+            print("pilot", pilots[-1], flush=True)
+        kept = [p for p in pilots if p["miou"] >= s1["miou"] - 0.01]
+        if kept and not math.isnan(kept[0]["fpr95"]):
+            lam = min(kept, key=lambda p: (p["fpr95"], -p["ap"]))["lam"]
+        else:  # no val anomalies: the paper's rule, the largest lambda keeping mIoU
+            lam = max([p["lam"] for p in kept], default=0.03)
+        res["lambda_pilots"] = pilots
+    else:
+        lam = float(a.lam)
+    res["lambda"] = lam
+    print("lambda", lam, flush=True)
+    joint(model, fl, lam, a.joint_steps, rng)
     res["timing"]["joint_s"] = time.time() - t0
     res["joint"] = evaluate_all("joint")
     print("joint", res["joint"], flush=True)
