@@ -56,6 +56,11 @@ type Profile struct {
 	MCPasses                     int // 0 = eval's default
 	Variants                     []string
 	ModelBaselines, Temperatures bool
+	// CalibFPR, if positive, calibrates the thresholds that predict and
+	// serve use (the calib steps) at this false-positive rate on the val
+	// inlier pixels instead of the paper's TPR 95% (calibrate --fpr).
+	// Evaluation's open-mIoU always uses TPR 95%.
+	CalibFPR float64
 	// Predict writes qualitative outlier-aware segmentations (Figure 7) of
 	// this many test images (0: none).
 	Predict int
@@ -128,13 +133,13 @@ var profiles = map[string]Profile{
 	},
 	// demo: `nflowjs demo` — a small road benchmark, brief training.
 	"demo": {
-		Name: "demo", Description: "demo: small road benchmark (200 training images of 64x128), brief training; MSP vs NFlowJS",
+		Name: "demo", Description: "demo: road benchmark (200 training images of 128x256), brief training; MSP vs NFlowJS; served thresholds flag 5% of val inlier pixels",
 		Datasets: []string{"road"}, Seeds: []uint64{1},
-		Data:         map[string]DataSpec{"road": {200, 20, 40, "64x128"}},
-		ClosedEpochs: 25, ClosedBatch: 8, Preset: "tiny", OutputStride: 2,
+		Data:         map[string]DataSpec{"road": {200, 40, 40, "128x256"}},
+		ClosedEpochs: 40, ClosedBatch: 8, Preset: "tiny", OutputStride: 2,
 		FlowConfig: "realnvp", FlowPreset: "realnvp-tiny", FlowSteps: 500, FlowBatch: 16, FlowCrop: 32, FlowValCrops: 32,
 		JointSteps: 300, JointBatch: 8, JointCheckpointEvery: 50,
-		Variants: []string{VariantNFlowJS}, Temperatures: false, Predict: 4, ToySteps: 600,
+		Variants: []string{VariantNFlowJS}, Temperatures: false, Predict: 4, ToySteps: 600, CalibFPR: 0.05,
 	},
 	// quick: both benchmarks at reduced size, every ablation, one seed.
 	"quick": {

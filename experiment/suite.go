@@ -195,8 +195,12 @@ func PaperSuite(p Profile) (*Plan, error) {
 					train = stepName("joint", ds, m, st)
 				}
 				calib := stepName("calib", ds, m, st)
+				target := []string{"--tpr", "0.95"}
+				if p.CalibFPR > 0 {
+					target = []string{"--fpr", strconv.FormatFloat(p.CalibFPR, 'g', -1, 64)}
+				}
 				plan.Add(&Step{Name: calib, CopyFrom: train, CopyFiles: []string{"model.json", "model.safetensors"},
-					Args: []string{"calibrate", "--model", "{out}", "--data", data, "--split", "val", "--tpr", "0.95", "--quiet"},
+					Args: append([]string{"calibrate", "--model", "{out}", "--data", data, "--split", "val", "--quiet"}, target...),
 					Meta: meta(KindCalib, m)})
 				args := []string{"eval", "--model", "{dep:" + calib + "}", "--data", data, "--split", "test",
 					"--scores", strings.Join(scoresFor(m, p), ","), "--json", "--quiet"}
