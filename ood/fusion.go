@@ -46,23 +46,12 @@ func Fuse(logits, scores *tensor.Tensor, threshold float32) ([]uint8, error) {
 // float32 just below metrics' Threshold95 (the lowest score kept), so
 // score > δ ⟺ score ≥ that score.
 func CalibrateThreshold(scores []float32, labels []uint8, ignore uint8, tpr float64) (float32, error) {
-	if len(scores) != len(labels) {
-		return 0, fmt.Errorf("ood: %d scores, %d labels", len(scores), len(labels))
-	}
 	if !(tpr > 0 && tpr <= 1) {
 		return 0, fmt.Errorf("ood: target TPR %v outside (0, 1]", tpr)
 	}
-	var pos []float32
-	for i, l := range labels {
-		if l != 0 && l != 1 && l != ignore {
-			return 0, fmt.Errorf("ood: label %d at index %d outside {0, 1, %d}", l, i, ignore)
-		}
-		if l == 1 {
-			if scores[i] != scores[i] {
-				return 0, fmt.Errorf("ood: NaN score at index %d", i)
-			}
-			pos = append(pos, scores[i])
-		}
+	pos, err := scoresOf(scores, labels, ignore, 1)
+	if err != nil {
+		return 0, err
 	}
 	if len(pos) == 0 {
 		return 0, fmt.Errorf("ood: no anomaly pixels to calibrate on")
@@ -89,23 +78,12 @@ func CalibrateThreshold(scores []float32, labels []uint8, ignore uint8, tpr floa
 // one bounds the false alarms a user sees instead. Labels are as in
 // CalibrateThreshold.
 func CalibrateThresholdFPR(scores []float32, labels []uint8, ignore uint8, fpr float64) (float32, error) {
-	if len(scores) != len(labels) {
-		return 0, fmt.Errorf("ood: %d scores, %d labels", len(scores), len(labels))
-	}
 	if !(fpr >= 0 && fpr < 1) {
 		return 0, fmt.Errorf("ood: target FPR %v outside [0, 1)", fpr)
 	}
-	var neg []float32
-	for i, l := range labels {
-		if l != 0 && l != 1 && l != ignore {
-			return 0, fmt.Errorf("ood: label %d at index %d outside {0, 1, %d}", l, i, ignore)
-		}
-		if l == 0 {
-			if scores[i] != scores[i] {
-				return 0, fmt.Errorf("ood: NaN score at index %d", i)
-			}
-			neg = append(neg, scores[i])
-		}
+	neg, err := scoresOf(scores, labels, ignore, 0)
+	if err != nil {
+		return 0, err
 	}
 	if len(neg) == 0 {
 		return 0, fmt.Errorf("ood: no inlier pixels to calibrate on")
@@ -120,4 +98,25 @@ func CalibrateThresholdFPR(scores []float32, labels []uint8, ignore uint8, fpr f
 	}
 	// Ties at the boundary stay unflagged: score > δ is strict.
 	return neg[c], nil
+}
+
+// scoresOf validates calibration data (labels 0, 1 or ignore; no NaN score
+// among the kept ones) and returns the scores of the pixels labelled want.
+func scoresOf(scores []float32, labels []uint8, ignore, want uint8) ([]float32, error) {
+	if len(scores) != len(labels) {
+		return nil, fmt.Errorf("ood: %d scores, %d labels", len(scores), len(labels))
+	}
+	var out []float32
+	for i, l := range labels {
+		if l != 0 && l != 1 && l != ignore {
+			return nil, fmt.Errorf("ood: label %d at index %d outside {0, 1, %d}", l, i, ignore)
+		}
+		if l == want {
+			if scores[i] != scores[i] {
+				return nil, fmt.Errorf("ood: NaN score at index %d", i)
+			}
+			out = append(out, scores[i])
+		}
+	}
+	return out, nil
 }
