@@ -36,11 +36,10 @@ import (
 // (with the paper's 4:1 upsampling:backbone ratio), cosine-annealed to
 // the paper's floor within the run.
 const (
-	// DefaultLambda is the paper's λ. In our few-hundred-step CPU runs it
-	// is too weak: on the road benchmark (500 steps) L_neg on the
-	// negatives did not decrease and the JS score's AP stayed at the
-	// stage-1 level, while λ = 0.3 lowered L_neg and doubled the AP with
-	// a frozen flow (see the package documentation).
+	// DefaultLambda is the paper's λ, the Config default for callers that
+	// set no λ and the fallback of AutoLambda without a val split. The
+	// command's default is --lambda auto (lambda_auto.go): the right λ for
+	// a few hundred CPU steps differs between data sets.
 	DefaultLambda     = 0.03   // paper: 3e-2
 	DefaultLR         = 1e-3   // upsampling path; paper: 1e-5
 	DefaultBackboneLR = 2.5e-4 // paper: 2.5e-6
