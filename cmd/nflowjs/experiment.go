@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -272,11 +273,15 @@ func checkCommand(args []string) error {
 }
 
 // stepBar drives a progress bar over a suite's steps (the demo's display).
+// Every second it also shows the running step's latest log line (its
+// epoch, step or progress-bar state), so a long step shows where it is.
 type stepBar struct {
 	bar   *progressbar.ProgressBar
 	start time.Time
 	done  chan struct{}
+	mu    sync.Mutex
 	desc  string
+	dir   string // the running step's directory
 }
 
 func newStepBar(w io.Writer, total int) *stepBar {
@@ -298,7 +303,7 @@ func newStepBar(w io.Writer, total int) *stepBar {
 			case <-b.done:
 				return
 			case <-t.C:
-				b.bar.Describe(fmt.Sprintf("%s  [%s elapsed]", b.desc, time.Since(b.start).Round(time.Second)))
+				b.describe()
 			}
 		}
 	}()
@@ -310,9 +315,53 @@ func (b *stepBar) event(ev experiment.Event) {
 		b.bar.Set(ev.Index + 1)
 		return
 	}
-	b.desc = describeStep(ev.Result.Step)
+	b.mu.Lock()
+	b.desc, b.dir = describeStep(ev.Result.Step), ev.Result.Dir
+	b.mu.Unlock()
 	b.bar.Set(ev.Index)
-	b.bar.Describe(fmt.Sprintf("%s  [%s elapsed]", b.desc, time.Since(b.start).Round(time.Second)))
+	b.describe()
+}
+
+// describe shows the step, its latest log line and the elapsed time.
+func (b *stepBar) describe() {
+	b.mu.Lock()
+	desc, dir := b.desc, b.dir
+	b.mu.Unlock()
+	if dir != "" {
+		if l := lastLogLine(filepath.Join(dir, experiment.LogFile), 60); l != "" {
+			desc += ": " + l
+		}
+	}
+	b.bar.Describe(fmt.Sprintf("%s  [%s elapsed]", desc, time.Since(b.start).Round(time.Second)))
+}
+
+// lastLogLine returns the last non-blank line of a step log (the text
+// after its last carriage return), at most width runes.
+func lastLogLine(path string, width int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	const tailBytes = 1024
+	st, err := f.Stat()
+	if err != nil {
+		return ""
+	}
+	buf := make([]byte, min(st.Size(), tailBytes))
+	if _, err := f.ReadAt(buf, st.Size()-int64(len(buf))); err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.ReplaceAll(string(buf), "\r", "\n"), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(cleanFrame([]byte(lines[i]))); l != "" && (i > 0 || len(buf) < tailBytes) {
+			if r := []rune(l); len(r) > width {
+				l = string(r[:width-1]) + "…"
+			}
+			return l
+		}
+	}
+	return ""
 }
 
 func (b *stepBar) finish() {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -71,5 +73,25 @@ func TestFrameLoggerRedraws(t *testing.T) {
 	}
 	if last := lines[len(lines)-1]; last != "######### step 9" {
 		t.Errorf("last line %q, want the last frame", last)
+	}
+}
+
+// TestLastLogLine: the demo's step bar shows a running step's latest log
+// line: the text after the last carriage return, blanks and escape codes
+// dropped, truncated; nothing for a missing file.
+func TestLastLogLine(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "log.txt")
+	if got := lastLogLine(p, 20); got != "" {
+		t.Errorf("missing file: %q", got)
+	}
+	if err := os.WriteFile(p, []byte("epoch 1/40 loss 0.9\nepoch 2/40 loss 0.8\n\r 40% |###  | step 3\r\x1b[K\n\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := lastLogLine(p, 60); got != "40% |###  | step 3" {
+		t.Errorf("got %q", got)
+	}
+	if got := lastLogLine(p, 8); got != "40% |##…" {
+		t.Errorf("truncated: %q", got)
 	}
 }
