@@ -115,6 +115,14 @@ var variantArgs = map[string][]string{
 	VariantFreezeBN:   {"--freeze-bn"},
 }
 
+// lambdaFromNFlowJS are the variants that train with the λ the NFlowJS
+// run chose (--lambda from:RUN); the others (the KL/RKL losses, no
+// negatives, fixed-λ rows) choose or fix their own.
+var lambdaFromNFlowJS = map[string]bool{
+	VariantNoise: true, VariantReal: true, VariantFrozen: true, VariantScratch: true, VariantNeither: true,
+	VariantPatchLarge: true, VariantPaperLR: true, VariantFlowLRHigh: true, VariantFreezeBN: true,
+}
+
 // recipeVariants are the recipe ablations.
 var recipeVariants = []string{VariantLambdaLow, VariantLambdaHigh, VariantPatchLarge, VariantPaperLR, VariantFlowLRHigh, VariantFreezeBN}
 

@@ -181,6 +181,12 @@ func PaperSuite(p Profile) (*Plan, error) {
 				if p.JointFlowTemperature > 0 {
 					args = append(args, "--flow-temperature", strconv.FormatFloat(p.JointFlowTemperature, 'g', -1, 64))
 				}
+				// Ablations keep the λ the NFlowJS run validated (one setting
+				// changed at a time, and no pilots of their own); only the
+				// other losses validate their own, as the paper does.
+				if v != VariantNFlowJS && lambdaFromNFlowJS[v] && slices.Contains(p.Variants, VariantNFlowJS) && !slices.Contains(extra, "--lambda") {
+					args = append(args, "--lambda", "from:{dep:"+stepName("joint", ds, VariantNFlowJS, st)+"}")
+				}
 				for _, a := range extra {
 					args = append(args, strings.ReplaceAll(a, "{aux}", "{dep:"+stepName("data", aux)+"}/train/images"))
 				}

@@ -57,6 +57,19 @@ func TestSharedPretrainingPlan(t *testing.T) {
 		}
 	}
 	for _, s := range plan.Steps {
+		from := slices.Contains(s.Args, "from:{dep:"+stepName("joint", s.Meta["dataset"], VariantNFlowJS, "s1")+"}")
+		switch s.Name {
+		case stepName("joint", "road", VariantNoise, "s1"), stepName("joint", "road", VariantFreezeBN, "s1"):
+			if !from {
+				t.Errorf("%s does not take NFlowJS's lambda: %v", s.Name, s.Args)
+			}
+		case stepName("joint", "road", VariantKL, "s1"), stepName("joint", "road", VariantLambdaLow, "s1"):
+			if from {
+				t.Errorf("%s takes NFlowJS's lambda: %v", s.Name, s.Args)
+			}
+		}
+	}
+	for _, s := range plan.Steps {
 		if s.Name == stepName("eval", FashionOODFar, VariantNFlowJS, "s2") {
 			if !slices.Contains(s.Args, FarSplit) || s.Meta["dataset"] != FashionOODFar {
 				t.Errorf("%s: args %v meta %v", s.Name, s.Args, s.Meta)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -75,14 +76,22 @@ inputs), at least a quarter of that; the paper's U(16, 216) on 768-pixel road cr
 			if noProgress {
 				progress = nil
 			}
-			if lambda == "auto" {
+			switch from, isFrom := strings.CutPrefix(lambda, "from:"); {
+			case lambda == "auto":
 				choice, err := joint.AutoLambda(cmd.Context(), cfg, cmd.OutOrStdout())
 				if err != nil {
 					return err
 				}
 				cfg.Lambda, cfg.LambdaAuto = choice.Lambda, choice
-			} else if cfg.Lambda, err = strconv.ParseFloat(lambda, 64); err != nil {
-				return fmt.Errorf("train joint: --lambda %q: want a number or auto", lambda)
+			case isFrom:
+				if cfg.Lambda, err = joint.LambdaOf(from); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "lambda %g, as in %s\n", cfg.Lambda, from)
+			default:
+				if cfg.Lambda, err = strconv.ParseFloat(lambda, 64); err != nil {
+					return fmt.Errorf("train joint: --lambda %q: want a number, auto or from:RUN_DIR", lambda)
+				}
 			}
 			_, err = joint.Run(cmd.Context(), cfg, cmd.OutOrStdout(), progress)
 			return err
@@ -95,7 +104,7 @@ inputs), at least a quarter of that; the paper's U(16, 216) on 768-pixel road cr
 	fl.StringVar(&cfg.Out, "out", "", "output run directory (becomes a segmentation bundle)")
 	fl.StringVar(&cfg.Negatives, "negatives", cfg.Negatives, "negative patches: flow (NFlowJS), noise, none, or real:DIR (auxiliary images)")
 	fl.StringVar(&negLoss, "neg-loss", cfg.NegLoss.String(), "loss on negative pixels: jsd (paper Eq. 6), kl (KL(U||p)) or rkl (KL(p||U))")
-	fl.StringVar(&lambda, "lambda", "auto", fmt.Sprintf("weight of L_neg in both losses (paper: 0.03), or auto: short pilots at %v, kept by val FPR95 of the JS score (val mIoU kept)", joint.LambdaGrid))
+	fl.StringVar(&lambda, "lambda", "auto", fmt.Sprintf("weight of L_neg in both losses (paper: 0.03); auto: short pilots at %v, kept by val FPR95 of the JS score (val mIoU kept); from:RUN_DIR: the lambda of a finished joint run (ablations)", joint.LambdaGrid))
 	fl.BoolVar(&cfg.JointFlow, "joint-flow", cfg.JointFlow, "train the flow jointly (false: frozen pre-trained flow)")
 	fl.BoolVar(&cfg.PretrainedFlow, "pretrained-flow", cfg.PretrainedFlow, "start from the pre-trained --flow (false: fresh flow with its config, or --flow-preset)")
 	fl.BoolVar(&cfg.PretrainedSeg, "pretrained-seg", cfg.PretrainedSeg, "start from the stage-1 weights of --seg (false: fresh weights of its architecture; use stage-1 learning rates)")

@@ -174,3 +174,16 @@ func hasValSplit(spec string) bool {
 	s, err := ds.Split(dataset.SplitVal)
 	return err == nil && s.Len() > 0
 }
+
+// LambdaOf returns the λ a finished joint run in dir trained with (its
+// model.json records it), so that an ablation can change one setting of
+// a run whose λ was chosen automatically and keep that λ (train joint
+// --lambda from:DIR).
+func LambdaOf(dir string) (float64, error) {
+	joint, _ := previousExtra(dir)["joint"].(map[string]any)
+	lambda, ok := joint["lambda"].(float64)
+	if !ok || !(lambda >= 0) {
+		return 0, fmt.Errorf("%w: %s holds no finished joint run (model.json records no lambda)", ErrConfig, dir)
+	}
+	return lambda, nil
+}

@@ -68,4 +68,10 @@ func TestAutoLambda(t *testing.T) {
 	if la, ok := ex["lambda_auto"].(map[string]any); !ok || la["lambda"] != choice.Lambda {
 		t.Errorf("model.json lambda_auto = %v", ex["lambda_auto"])
 	}
+	if l, err := LambdaOf(out); err != nil || l != choice.Lambda {
+		t.Errorf("LambdaOf = %v, %v; want %g", l, err, choice.Lambda)
+	}
+	if _, err := LambdaOf(t.TempDir()); err == nil {
+		t.Error("LambdaOf of an empty directory: want an error")
+	}
 }
