@@ -35,11 +35,16 @@
 // # Suites and profiles
 //
 // PaperSuite builds the plan for a Profile: test (the harness's own
-// end-to-end test, seconds), demo (`nflowjs demo`, a few minutes), quick
-// (both benchmarks at half resolution, every ablation, one seed) and full
-// (default sizes and recipes, every ablation; stage 1 and the flow trained
-// once, every joint-training run repeated over three seeds —
-// Profile.SharedPretraining). Besides the training and evaluation commands the plan runs two of the experiment command's own
+// end-to-end test, seconds), demo (`nflowjs demo`, about five minutes),
+// quick (road and aerial at half resolution, every ablation of the paper,
+// one seed) and full (road, aerial and fashion-ood at their default sizes
+// with the commands' default recipes; stage 1 and the flow trained once,
+// NFlowJS repeated over three seeds — Profile.SharedPretraining,
+// Profile.SeedVariants — and the paper's and the recipe ablations once).
+// fashion-ood's far-OOD split is evaluated as the extra benchmark
+// fashion-ood-far. Ablations train with the λ the NFlowJS run validated
+// (train joint --lambda from:RUN), except the other losses, which validate
+// their own. Besides the training and evaluation commands the plan runs two of the experiment command's own
 // subcommands: `experiment toy` (the 2-D toy of Figure 2, package toy) and
 // `experiment curves` (Figure 11 histograms, PR/ROC curves, Table 5 FPR95
 // by depth, Figure 3 right).
