@@ -70,10 +70,10 @@ type Options struct {
 	CalibSplit *dataset.Split
 	// TPR is the calibration's true-positive rate (default 0.95).
 	TPR float64
-	// FPR, if positive, makes Calibrate/CalibrateModel choose the
-	// threshold that flags at most this fraction of the calibration
-	// split's inlier pixels instead (ood.CalibrateThresholdFPR; no
-	// anomalies needed). Open-mIoU in Run always uses TPR.
+	// FPR, if positive, calibrates thresholds (Calibrate, CalibrateModel
+	// and Run's open-mIoU) to flag at most this fraction of the
+	// calibration split's inlier pixels instead of reaching TPR on its
+	// anomalies (ood.CalibrateThresholdFPR; no anomalies needed).
 	FPR float64
 
 	// FitSplit (typically train) provides the images ReAct and SML are
@@ -633,12 +633,17 @@ func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Repor
 			return nil, err
 		}
 		for i := range e.specs {
-			thr, err := ood.CalibrateThreshold(scores[i], labels, voidLabel, opt.TPR)
+			var thr float32
+			if opt.FPR > 0 {
+				thr, err = ood.CalibrateThresholdFPR(scores[i], labels, voidLabel, opt.FPR)
+			} else {
+				thr, err = ood.CalibrateThreshold(scores[i], labels, voidLabel, opt.TPR)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("evaluate: calibrating %s on %s split %q: %w", e.specs[i], cs.Meta.Name, cs.Name, err)
 			}
 			thresholds[i] = &thr
-			sources[i] = fmt.Sprintf("%s %s TPR %g", cs.Meta.Name, cs.Name, opt.TPR)
+			sources[i] = calibratedOn(cs, opt)
 		}
 	} else if info.Threshold != nil {
 		for i, sp := range e.specs {

@@ -548,3 +548,20 @@ func TestCalibrateFPR(t *testing.T) {
 		t.Errorf("threshold flags %d of %d inlier pixels", flagged, neg)
 	}
 }
+
+// TestRunFPRCalibration: with Options.FPR, open-mIoU's threshold is the
+// FPR one of the val inliers and the flagged share is reported with it.
+func TestRunFPRCalibration(t *testing.T) {
+	m := tinyModel(t, 13)
+	val, test := openSplit(t, "val"), openSplit(t, "test")
+	rep, err := RunModel(m, tinyInfo(m), test, Options{Scores: []string{"js"}, CalibSplit: val, FPR: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rep.Scores[0]
+	s, l := loadDirect(t, m, val).scores(t, ood.NFlowJS, 2)
+	want, _ := ood.CalibrateThresholdFPR(s, l, 255, 0.05)
+	if r.Threshold == nil || *r.Threshold != want || r.ThresholdSource != "synth-road val FPR 0.05 (inlier pixels)" || r.FlaggedFraction == nil {
+		t.Errorf("threshold %v (want %v), source %q, flagged %v", r.Threshold, want, r.ThresholdSource, r.FlaggedFraction)
+	}
+}

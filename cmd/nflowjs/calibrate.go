@@ -19,7 +19,6 @@ func init() {
 func newCalibrateCmd() *cobra.Command {
 	var f evalFlags
 	var score string
-	var fpr float64
 	cmd := &cobra.Command{
 		Use:   "calibrate --model RUN_DIR --data DIR [--split val] [--tpr 0.95] [--score js]",
 		Short: "Calibrate the outlier-aware segmentation threshold and store it in model.json",
@@ -66,10 +65,6 @@ map 'predict --score-res native' thresholds (model.json then says so).
 					return fmt.Errorf("react and sml are fitted on training images: %w", err)
 				}
 			}
-			if fpr < 0 || fpr >= 1 {
-				return fmt.Errorf("--fpr %g must be in [0, 1)", fpr)
-			}
-			opt.FPR = fpr
 			c, err := evaluate.Calibrate(b, s, score, f.tpr, opt)
 			if err != nil {
 				return err
@@ -93,6 +88,5 @@ map 'predict --score-res native' thresholds (model.json then says so).
 	fl := cmd.Flags()
 	fl.StringVar(&f.calibSplit, "split", dataset.SplitVal, "split to calibrate on (must contain anomalies, unless --fpr)")
 	fl.StringVar(&score, "score", "", "OOD score to calibrate (default: the bundle's score)")
-	fl.Float64Var(&fpr, "fpr", 0, "calibrate instead at this false-positive rate: the threshold flags at most this share of the split's inlier pixels (needs no anomalies)")
 	return cmd
 }

@@ -36,7 +36,7 @@ type evalFlags struct {
 	jsonOut               bool
 	protocol, engine      string
 	calibSplit, evalSplit string
-	tpr                   float64
+	tpr, fpr              float64
 	scoreRes              string
 }
 
@@ -58,6 +58,7 @@ func (f *evalFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bars")
 	fl.BoolVar(&f.jsonOut, "json", false, "print JSON instead of a table")
 	fl.Float64Var(&f.tpr, "tpr", evaluate.DefaultTPR, "true-positive rate the threshold is calibrated at")
+	fl.Float64Var(&f.fpr, "fpr", 0, "calibrate instead at this false-positive rate: the threshold flags at most this share of the calibration split's inlier pixels (needs no anomalies)")
 	fl.StringVar(&f.scoreRes, "score-res", "full", "score resolution of the logit scores: full or native (1/4-resolution logits, score maps upsampled)")
 }
 
@@ -66,7 +67,10 @@ func (f *evalFlags) options(stderr io.Writer) (evaluate.Options, error) {
 	opt := evaluate.Options{
 		BatchSize: f.batch, Workers: f.workers, MaxImages: f.max, FitImages: f.fitImages,
 		ODINTemperature: f.odinTemp, ODINEps: f.odinEps, MCPasses: f.mcPasses,
-		ReActPercentile: f.reactPercentile, Seed: f.seed, TPR: f.tpr,
+		ReActPercentile: f.reactPercentile, Seed: f.seed, TPR: f.tpr, FPR: f.fpr,
+	}
+	if f.fpr < 0 || f.fpr >= 1 {
+		return opt, fmt.Errorf("--fpr %g must be in [0, 1)", f.fpr)
 	}
 	if f.odinEps == 0 {
 		opt.ODINEps = -1 // evaluate.Options: negative = no perturbation
@@ -161,7 +165,8 @@ func newEvalCmd() *cobra.Command {
 		Long: `eval runs a trained model bundle over a dataset split and prints, for every
 requested OOD score, pixel-level AP, FPR95 and AUROC (anomaly pixels positive,
 void excluded), the open-mIoU of outlier-aware segmentation with the score's
-threshold calibrated on --calib-split at --tpr (default val, TPR 95%), and the
+threshold calibrated on --calib-split at --tpr (default val, TPR 95%; or with
+--fpr X, the threshold flagging X of its inlier pixels), and the
 closed-set mIoU. --json prints a JSON list with one object per score.
 
 Scores (higher = more anomalous for all; NAME@V sets the bracketed parameter):
