@@ -865,10 +865,11 @@ func groupLR(o optim.Optimizer, name string) float64 {
 
 // accum sums losses over a log interval.
 type accum struct {
-	ce, neg, bpd    float64
-	n, nNeg, nBPD   int
-	skipped, images int
-	sec             float64
+	ce, neg, bpd, oor float64
+	n, nNeg, nBPD     int
+	nOOR              int
+	skipped, images   int
+	sec               float64
 }
 
 func (a *accum) add(r Result) {
@@ -882,6 +883,10 @@ func (a *accum) add(r Result) {
 		a.bpd += r.BPD
 		a.nBPD++
 	}
+	if !math.IsNaN(r.OutOfRange) {
+		a.oor += r.OutOfRange
+		a.nOOR++
+	}
 }
 
 func mean(s float64, n int) float64 {
@@ -893,7 +898,8 @@ func mean(s float64, n int) float64 {
 
 func (a *accum) row(step, epoch int, since time.Time) LogRow {
 	el := time.Since(since).Seconds()
-	r := LogRow{Step: step, Epoch: epoch, CE: mean(a.ce, a.n), Neg: mean(a.neg, a.nNeg), BPD: mean(a.bpd, a.nBPD), Skipped: a.skipped}
+	r := LogRow{Step: step, Epoch: epoch, CE: mean(a.ce, a.n), Neg: mean(a.neg, a.nNeg), BPD: mean(a.bpd, a.nBPD),
+		OutOfRange: mean(a.oor, a.nOOR), Skipped: a.skipped}
 	if steps := a.n + a.skipped; steps > 0 {
 		r.StepSec = a.sec / float64(steps)
 	}

@@ -20,7 +20,10 @@ type LogRow struct {
 	// Neg is the mean L_neg on pasted pixels (before λ).
 	Neg float64
 	// BPD is the flow's L_nll on the replaced crops, bits/dim.
-	BPD                    float64
+	BPD float64
+	// OutOfRange is the mean share of flow-sample values outside the
+	// image range (clamped before pasting).
+	OutOfRange             float64
 	LR, BackboneLR, FlowLR float64
 	ImagesPerSec, StepSec  float64
 	ElapsedSec             float64
@@ -31,7 +34,8 @@ type LogRow struct {
 func (r LogRow) MarshalJSON() ([]byte, error) {
 	m := map[string]any{
 		"step": r.Step, "epoch": r.Epoch, "ce": nullable(r.CE), "neg": nullable(r.Neg), "flow_bpd": nullable(r.BPD),
-		"lr": r.LR, "backbone_lr": r.BackboneLR, "flow_lr": nullable(r.FlowLR), "images_per_s": r.ImagesPerSec,
+		"flow_out_of_range": nullable(r.OutOfRange),
+		"lr":                r.LR, "backbone_lr": r.BackboneLR, "flow_lr": nullable(r.FlowLR), "images_per_s": r.ImagesPerSec,
 		"step_s": r.StepSec, "elapsed_s": r.ElapsedSec, "skipped_steps": r.Skipped,
 	}
 	return json.Marshal(m)
@@ -53,7 +57,7 @@ func logRow(m map[string]any) LogRow {
 		}
 		return math.NaN()
 	}
-	return LogRow{Step: int(get("step")), Epoch: int(get("epoch")), CE: get("ce"), Neg: get("neg"), BPD: get("flow_bpd"),
+	return LogRow{Step: int(get("step")), Epoch: int(get("epoch")), CE: get("ce"), Neg: get("neg"), BPD: get("flow_bpd"), OutOfRange: get("flow_out_of_range"),
 		LR: get("lr"), BackboneLR: get("backbone_lr"), FlowLR: get("flow_lr"), ImagesPerSec: get("images_per_s"),
 		StepSec: get("step_s"), ElapsedSec: get("elapsed_s"), Skipped: int(get("skipped_steps"))}
 }

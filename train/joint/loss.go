@@ -47,6 +47,9 @@ type Result struct {
 	Neg float64
 	// BPD is L_nll of the replaced inlier crops in bits/dim.
 	BPD float64
+	// OutOfRange is the share of flow-sample values clamped to the image
+	// range (FlowNegatives.OutOfRange; NaN for other negatives).
+	OutOfRange float64
 	// Placement places this step's negatives (zero without negatives).
 	Placement Placement
 	// Mixed is the classifier's input x' (normalised) and Mask the
@@ -113,7 +116,7 @@ func (o *Objective) Validate(h, w int) error {
 // training mode.
 func (o *Objective) Gradients(images *tensor.Tensor, labels []uint8, rng *rand.Rand) (Result, error) {
 	n, _, h, w := images.NCHW()
-	res := Result{CE: math.NaN(), Neg: math.NaN(), BPD: math.NaN()}
+	res := Result{CE: math.NaN(), Neg: math.NaN(), BPD: math.NaN(), OutOfRange: math.NaN()}
 	clfParams := nn.Parameters(o.Classifier)
 	for _, p := range clfParams {
 		p.ZeroGrad()
@@ -156,6 +159,9 @@ func (o *Objective) Gradients(images *tensor.Tensor, labels []uint8, rng *rand.R
 		}
 		if err != nil {
 			return res, err
+		}
+		if fn, ok := o.Negatives.(*FlowNegatives); ok {
+			res.OutOfRange = fn.OutOfRange
 		}
 		// The leaf cuts the graph between the flow and the classifier, so
 		// that each backward pass below is routed explicitly.

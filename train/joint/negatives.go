@@ -87,6 +87,10 @@ type FlowNegatives struct {
 	// own distribution, as in the paper).
 	Temperature float32
 	Norm        Normalizer
+	// OutOfRange is the share of the last patches' values that fell
+	// outside the image range and were clamped: a flow drifting away from
+	// images shows here (logged as flow_out_of_range).
+	OutOfRange float64
 }
 
 // Patches samples x⁻ = f⁻¹(z), clamps it to the image range and
@@ -97,6 +101,13 @@ func (s *FlowNegatives) Patches(n, h, w int, rng *rand.Rand) (*autograd.Var, err
 	if err != nil {
 		return nil, err
 	}
+	out := 0
+	for _, v := range x.Value.Data {
+		if v < -0.5 || v > 0.5 {
+			out++
+		}
+	}
+	s.OutOfRange = float64(out) / float64(max(len(x.Value.Data), 1))
 	return s.Norm.FromFlow(ClampImage(x)), nil
 }
 
