@@ -223,8 +223,14 @@ func New(m ood.Model, cfg Config) (*Pipeline, error) {
 		}
 	}
 	cfg.Classes = append([]string(nil), cfg.Classes...)
-	// The scorer needs a positive T even for max-logit, which ignores it.
-	p := &Pipeline{model: m, cfg: cfg, score: score, scorer: ood.LogitScorer{Kind: score.Kind, T: max(score.Temperature, 1)}, native: native}
+	// The score's own temperature, below 1 too (a threshold calibrated at
+	// T = 0.5 must meet scores at T = 0.5); scores without one (max-logit)
+	// still need a positive T, which they ignore.
+	t := score.Temperature
+	if t == 0 {
+		t = 1
+	}
+	p := &Pipeline{model: m, cfg: cfg, score: score, scorer: ood.LogitScorer{Kind: score.Kind, T: t}, native: native}
 	p.meta = dataset.Meta{Classes: cfg.Classes, Colors: cfg.Colors, IgnoreLabel: dataset.DefaultIgnoreLabel, AnomalyLabel: k}
 	p.meta.Colors = dataset.Palette(&p.meta)
 	return p, nil

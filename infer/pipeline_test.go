@@ -407,3 +407,36 @@ func TestOverFlagWarning(t *testing.T) {
 		t.Errorf("fraction %v warning %q", *all.Summary.AnomalousFraction, all.Summary.Warning)
 	}
 }
+
+// A temperature below 1 (js@0.5, or Config.Temperature 0.5) is the one the
+// scores are computed at, as evaluate and calibrate compute them, so a
+// threshold calibrated at T = 0.5 applies unchanged.
+func TestTemperatureBelowOne(t *testing.T) {
+	img := infertest.Scene(30, 20, 3, 3, 4)
+	m := &infertest.ChannelModel{Gain: 1.5}
+	logits, err := m.Logits(tensor.FromData((&dataset.Sample{Image: img}).CHW(infertest.Mean, infertest.Std), 1, 3, 20, 30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ood.JSAnomaly(logits, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cfg := range []infer.Config{{Score: "js@0.5"}, {Score: "js", Temperature: 0.5}} {
+		cfg.Classes, cfg.Colors, cfg.Mean, cfg.Std = infertest.Classes, infertest.Colors, infertest.Mean, infertest.Std
+		p, err := infer.New(m, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := p.Predict(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Summary.Score != "js(T=0.5)" {
+			t.Errorf("%+v: score reported as %q", cfg, r.Summary.Score)
+		}
+		if !slices.Equal(r.Scores, want.Data) {
+			t.Errorf("%+v: scores are not JS at T = 0.5", cfg)
+		}
+	}
+}
