@@ -24,9 +24,12 @@
 // Request bodies are capped (MaxBodyBytes, 413); image headers are read
 // before decoding and uploads over MaxPixels are refused without
 // allocating their pixels (413); formats other than PNG, JPEG, WebP and
-// TIFF get 415. At most MaxConcurrent predictions run or wait for the model
-// at once; the next request gets 503 with Retry-After instead of queueing
-// without bound. The http.Server has read-header, read, write and idle
+// TIFF get 415. The body is read (within UploadTimeout, else 408) and its
+// header checked before a prediction slot is taken, so clients that upload
+// slowly hold no slot and cannot lock the others out. At most MaxConcurrent
+// predictions run or wait for the model at once; the next request gets 503
+// with Retry-After instead of queueing without bound. Every answer carries
+// X-Content-Type-Options: nosniff. The http.Server has read-header, read, write and idle
 // timeouts; Run shuts down gracefully when its context ends (SIGTERM /
 // SIGINT in `nflowjs serve`). Every error is JSON {"error", "code", "id"};
 // the id is also in the X-Request-Id header and in the log line. A panic in

@@ -10,7 +10,9 @@ import (
 	"image"
 	"io"
 	"mime"
+	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -113,10 +115,17 @@ func ptr[T any](v T) *T { return &v }
 // uploaded file name (multipart only).
 func (s *Server) readUpload(w http.ResponseWriter, r *http.Request) ([]byte, string, *httpError) {
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	deadline := time.Now().Add(s.cfg.UploadTimeout)
+	// A recorder in tests has no connection: the deadline is then checked
+	// only by the timer below.
+	_ = http.NewResponseController(w).SetReadDeadline(deadline)
 	readErr := func(err error) *httpError {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		switch {
+		case errors.As(err, &mbe):
 			return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes", s.cfg.MaxBodyBytes)}
+		case errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err) || !time.Now().Before(deadline):
+			return &httpError{http.StatusRequestTimeout, fmt.Sprintf("upload not complete within %v; send the image faster or in a smaller encoding", s.cfg.UploadTimeout)}
 		}
 		return badRequest("reading the request body: %v", err)
 	}
@@ -163,8 +172,14 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request) ([]byte, str
 	return data, name, nil
 }
 
-// decode checks the header (format and pixel count) before decoding, so an
-// oversized upload is refused without allocating its pixels.
+// isTimeout reports a network timeout.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// decode decodes an upload whose header checkHeader accepted, so an
+// oversized upload has been refused without allocating its pixels.
 func (s *Server) decode(b []byte) (img *dataset.Image, herr *httpError) {
 	defer func() {
 		// Third-party decoders (x/image) on hostile input: a panic is a
@@ -173,25 +188,36 @@ func (s *Server) decode(b []byte) (img *dataset.Image, herr *httpError) {
 			img, herr = nil, badRequest("corrupt image: decoder failed: %v", v)
 		}
 	}()
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
-	if err != nil {
-		if errors.Is(err, image.ErrFormat) {
-			return nil, &httpError{http.StatusUnsupportedMediaType, "unsupported image format: send PNG or JPEG (WebP and TIFF also work)"}
-		}
-		return nil, badRequest("corrupt image: %v", err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, badRequest("empty image: %dx%d", cfg.Width, cfg.Height)
-	}
-	if n := int64(cfg.Width) * int64(cfg.Height); n > int64(s.cfg.MaxPixels) {
-		return nil, &httpError{http.StatusRequestEntityTooLarge,
-			fmt.Sprintf("image is %dx%d = %d pixels; this server accepts at most %d", cfg.Width, cfg.Height, n, s.cfg.MaxPixels)}
-	}
-	img, err = dataset.DecodeImage(b)
+	img, err := dataset.DecodeImage(b)
 	if err != nil {
 		return nil, badRequest("corrupt image: %v", err)
 	}
 	return img, nil
+}
+
+// checkHeader validates the image header: a known format, a non-empty size
+// within MaxPixels. It allocates no pixels.
+func (s *Server) checkHeader(b []byte) (herr *httpError) {
+	defer func() {
+		if v := recover(); v != nil {
+			herr = badRequest("corrupt image: decoder failed: %v", v)
+		}
+	}()
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		if errors.Is(err, image.ErrFormat) {
+			return &httpError{http.StatusUnsupportedMediaType, "unsupported image format: send PNG or JPEG (WebP and TIFF also work)"}
+		}
+		return badRequest("corrupt image: %v", err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return badRequest("empty image: %dx%d", cfg.Width, cfg.Height)
+	}
+	if n := int64(cfg.Width) * int64(cfg.Height); n > int64(s.cfg.MaxPixels) {
+		return &httpError{http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("image is %dx%d = %d pixels; this server accepts at most %d", cfg.Width, cfg.Height, n, s.cfg.MaxPixels)}
+	}
+	return nil
 }
 
 // PredictResponse is the JSON answer of POST /v1/predict.
@@ -213,6 +239,20 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, herr.code, herr.msg)
 		return
 	}
+	// The body is read and its header checked before a slot is taken: a
+	// slot is for the model, and a client sending slowly must not hold one.
+	data, name, herr := s.readUpload(w, r)
+	if herr != nil {
+		if herr.code == http.StatusRequestTimeout {
+			w.Header().Set("Connection", "close")
+		}
+		writeError(w, r, herr.code, herr.msg)
+		return
+	}
+	if herr := s.checkHeader(data); herr != nil {
+		writeError(w, r, herr.code, herr.msg)
+		return
+	}
 	select {
 	case s.sem <- struct{}{}:
 		defer func() { <-s.sem }()
@@ -222,11 +262,8 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusServiceUnavailable, fmt.Sprintf("server busy: %d predictions in progress; retry later", s.cfg.MaxConcurrent))
 		return
 	}
-	data, name, herr := s.readUpload(w, r)
-	if herr != nil {
-		writeError(w, r, herr.code, herr.msg)
-		return
-	}
+	// Decoding allocates the pixels, so it runs inside the slot: memory
+	// stays bounded by MaxConcurrent images whatever the number of uploads.
 	img, herr := s.decode(data)
 	if herr != nil {
 		writeError(w, r, herr.code, herr.msg)

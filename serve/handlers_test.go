@@ -96,6 +96,9 @@ func TestPredictPNG(t *testing.T) {
 		if rec.Code != 200 || rec.Header().Get("Content-Type") != "image/png" {
 			t.Fatalf("%s: %d %s", l, rec.Code, rec.Body.String())
 		}
+		if rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: PNG answer without X-Content-Type-Options: nosniff", l)
+		}
 		c, err := infertest.At(rec.Body.Bytes(), sqX+1, sqY+1)
 		if err != nil {
 			t.Fatal(err)

@@ -22,6 +22,7 @@ const (
 	DefaultMaxConcurrent     = 4
 	DefaultReadHeaderTimeout = 5 * time.Second
 	DefaultReadTimeout       = 30 * time.Second
+	DefaultUploadTimeout     = 15 * time.Second
 	DefaultWriteTimeout      = 120 * time.Second
 	DefaultIdleTimeout       = 60 * time.Second
 	DefaultShutdownTimeout   = 30 * time.Second
@@ -38,6 +39,11 @@ type Config struct {
 	// for the model; further requests get 503 at once rather than queueing
 	// without bound.
 	MaxConcurrent int
+	// UploadTimeout bounds the time a client has to send a prediction's
+	// body, counted from the start of the handler (408 beyond). The body is
+	// read before a prediction slot is taken, so slow uploaders hold no slot
+	// and cannot lock out other clients.
+	UploadTimeout time.Duration
 	// Timeouts of the http.Server (Run) and of graceful shutdown.
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout, ShutdownTimeout time.Duration
 	// Logger receives one line per request and every error (default: slog.Default()).
@@ -61,6 +67,7 @@ func (c *Config) defaults() error {
 	}
 	set(&c.ReadHeaderTimeout, DefaultReadHeaderTimeout)
 	set(&c.ReadTimeout, DefaultReadTimeout)
+	set(&c.UploadTimeout, DefaultUploadTimeout)
 	set(&c.WriteTimeout, DefaultWriteTimeout)
 	set(&c.IdleTimeout, DefaultIdleTimeout)
 	set(&c.ShutdownTimeout, DefaultShutdownTimeout)
@@ -75,7 +82,7 @@ func (c *Config) defaults() error {
 	case c.MaxConcurrent < 0:
 		return fmt.Errorf("serve: max concurrent %d < 0", c.MaxConcurrent)
 	}
-	for _, d := range []time.Duration{c.ReadHeaderTimeout, c.ReadTimeout, c.WriteTimeout, c.IdleTimeout, c.ShutdownTimeout} {
+	for _, d := range []time.Duration{c.UploadTimeout, c.ReadHeaderTimeout, c.ReadTimeout, c.WriteTimeout, c.IdleTimeout, c.ShutdownTimeout} {
 		if d < 0 {
 			return fmt.Errorf("serve: negative timeout %v", d)
 		}
@@ -213,6 +220,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		id := newID()
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, id))
 		w.Header().Set("X-Request-Id", id)
+		// Every answer, PNG layers included, is to be taken as its declared
+		// type, never sniffed.
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		rec := &recorder{ResponseWriter: w, code: http.StatusOK}
 		s.metrics.inFlight.Add(1)
 		defer func() {

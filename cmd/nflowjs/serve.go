@@ -82,6 +82,7 @@ connections and lets requests in progress finish (up to --shutdown-timeout).`,
 	fl.IntVar(&cfg.MaxPixels, "max-pixels", serve.DefaultMaxPixels, "largest image, width × height")
 	fl.IntVar(&cfg.MaxConcurrent, "max-concurrent", serve.DefaultMaxConcurrent, "predictions in progress before 503")
 	fl.DurationVar(&cfg.ReadTimeout, "read-timeout", serve.DefaultReadTimeout, "time to read a whole request")
+	fl.DurationVar(&cfg.UploadTimeout, "upload-timeout", serve.DefaultUploadTimeout, "time a client has to send a prediction's image (408 beyond); read before a prediction slot is taken")
 	fl.DurationVar(&cfg.WriteTimeout, "write-timeout", serve.DefaultWriteTimeout, "time to answer a request, inference included")
 	fl.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", serve.DefaultShutdownTimeout, "grace period for requests in progress on SIGTERM")
 	return cmd
