@@ -17,6 +17,7 @@ import (
 
 	"github.com/nflowjs/nflowjs/autograd"
 	"github.com/nflowjs/nflowjs/dataset"
+	"github.com/nflowjs/nflowjs/internal/runlock"
 	"github.com/nflowjs/nflowjs/models/seg"
 	"github.com/nflowjs/nflowjs/nn"
 	"github.com/nflowjs/nflowjs/optim"
@@ -241,9 +242,13 @@ func RunClosed(ctx context.Context, cfg ClosedConfig) (*ClosedResult, error) {
 	}
 	dropPCG := rand.NewPCG(cfg.Seed, streamDropout)
 
-	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+	// One run per directory: a second run into cfg.Out would mix its
+	// weights and logs with this one's.
+	unlock, err := runlock.Lock(cfg.Out)
+	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
+	defer unlock()
 	statePath := filepath.Join(cfg.Out, StateFile)
 	epoch0, step := 0, 0
 	if _, err := os.Stat(statePath); err == nil {

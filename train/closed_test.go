@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/nflowjs/nflowjs/checkpoint"
 	"github.com/nflowjs/nflowjs/dataset"
 	"github.com/nflowjs/nflowjs/dataset/synth"
+	"github.com/nflowjs/nflowjs/internal/runlock"
 	"github.com/nflowjs/nflowjs/models/seg"
 	"github.com/nflowjs/nflowjs/nn"
 )
@@ -331,5 +333,49 @@ func TestRunClosedRejectsBadConfig(t *testing.T) {
 		if _, err := RunClosed(context.Background(), c); err == nil {
 			t.Errorf("case %d: no error", i)
 		}
+	}
+}
+
+// Two runs into one directory: the second fails at once naming the first,
+// which completes as if alone.
+func TestOneRunPerDirectory(t *testing.T) {
+	out := t.TempDir()
+	cfg := testConfig(testData, out)
+	type result struct {
+		res *ClosedResult
+		err error
+	}
+	first := make(chan result, 1)
+	go func() {
+		res, err := RunClosed(context.Background(), cfg)
+		first <- result{res, err}
+	}()
+	for {
+		if _, err := os.Stat(filepath.Join(out, runlock.File)); err == nil {
+			break
+		}
+		select {
+		case r := <-first:
+			t.Fatalf("the first run ended before the second started: %v", r.err)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	start := time.Now()
+	second := cfg
+	second.Resume = true
+	_, err := RunClosed(context.Background(), second)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("in use by process %d", os.Getpid())) {
+		t.Fatalf("second run into %s: %v", out, err)
+	}
+	t.Logf("second run refused after %v: %v", time.Since(start), err)
+	r := <-first
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.res.Epochs != cfg.Epochs {
+		t.Errorf("first run: %d epochs", r.res.Epochs)
+	}
+	if _, err := seg.LoadBundle(out); err != nil {
+		t.Errorf("bundle of the first run: %v", err)
 	}
 }

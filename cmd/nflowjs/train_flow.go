@@ -19,6 +19,7 @@ import (
 	"github.com/nflowjs/nflowjs/autograd"
 	"github.com/nflowjs/nflowjs/checkpoint"
 	"github.com/nflowjs/nflowjs/dataset"
+	"github.com/nflowjs/nflowjs/internal/runlock"
 	"github.com/nflowjs/nflowjs/models/flow"
 	"github.com/nflowjs/nflowjs/optim"
 	"github.com/nflowjs/nflowjs/tensor"
@@ -263,9 +264,13 @@ func runTrainFlow(ctx context.Context, o flowTrainOpts, stdout, stderr io.Writer
 	if vs, err := ds.Split(dataset.SplitVal); err == nil && vs.Len() > 0 {
 		valSplit = vs
 	}
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return err
+	// One run per directory: a second run into --out would mix its
+	// checkpoints and logs with this one's.
+	unlock, err := runlock.Lock(o.out)
+	if err != nil {
+		return fmt.Errorf("train flow: %w", err)
 	}
+	defer unlock()
 
 	var (
 		f           *flow.Flow

@@ -17,6 +17,7 @@ import (
 
 	"github.com/nflowjs/nflowjs/autograd"
 	"github.com/nflowjs/nflowjs/dataset"
+	"github.com/nflowjs/nflowjs/internal/runlock"
 	"github.com/nflowjs/nflowjs/models/flow"
 	"github.com/nflowjs/nflowjs/models/seg"
 	"github.com/nflowjs/nflowjs/nn"
@@ -280,9 +281,13 @@ func Run(ctx context.Context, cfg Config, stdout, progress io.Writer) (*Summary,
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
-		return nil, err
+	// One run per directory: a second run into cfg.Out would mix its
+	// weights and logs with this one's.
+	unlock, err := runlock.Lock(cfg.Out)
+	if err != nil {
+		return nil, fmt.Errorf("joint: %w", err)
 	}
+	defer unlock()
 	if w := flowCropWarning(rs.flowCrop, rs.cfg.PatchMax); w != "" {
 		fmt.Fprintln(stdout, w)
 	}
