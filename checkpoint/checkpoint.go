@@ -1,19 +1,19 @@
 package checkpoint
 
 import (
-	"bufio"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"math/bits"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/nlpodyssey/safetensors"
 
+	"github.com/nflowjs/nflowjs/internal/atomicfile"
 	"github.com/nflowjs/nflowjs/tensor"
 )
 
@@ -45,10 +45,10 @@ func (v f32View) Data() []byte {
 	return b
 }
 
-// Save writes tensors (as F32) and string metadata to path atomically:
-// temporary file in the same directory, fsync, rename, fsync of the
-// directory. meta may be nil.
-func Save(path string, tensors map[string]*tensor.Tensor, meta map[string]string) (err error) {
+// Save writes tensors (as F32) and string metadata to path atomically
+// (package internal/atomicfile: temporary file in the same directory, fsync,
+// rename, fsync of the directory). meta may be nil.
+func Save(path string, tensors map[string]*tensor.Tensor, meta map[string]string) error {
 	views := make(map[string]f32View, len(tensors))
 	for name, t := range tensors {
 		switch {
@@ -73,47 +73,11 @@ func Save(path string, tensors map[string]*tensor.Tensor, meta map[string]string
 		meta = nil // the library then omits __metadata__, as Python does
 	}
 
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	err := atomicfile.Write(path, func(w io.Writer) error {
+		return safetensors.SerializeToWriter(views, meta, w)
+	})
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	w := bufio.NewWriterSize(f, 1<<20)
-	if err = safetensors.SerializeToWriter(views, meta, w); err != nil {
-		return fmt.Errorf("checkpoint: writing %s: %w", path, err)
-	}
-	if err = w.Flush(); err != nil {
-		return fmt.Errorf("checkpoint: writing %s: %w", path, err)
-	}
-	// CreateTemp makes the file private (0600); a checkpoint is an
-	// ordinary data file, readable like one written by os.Create.
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	// Make the rename itself durable; not every platform can sync a
-	// directory, and the data is already safe, so failure is ignored.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/nflowjs/nflowjs/dataset"
+	"github.com/nflowjs/nflowjs/internal/atomicfile"
 	"github.com/nflowjs/nflowjs/metrics"
 	"github.com/nflowjs/nflowjs/models/seg"
 	"github.com/nflowjs/nflowjs/ood"
@@ -194,7 +195,7 @@ func depthTable(models []CurveModel, all []*pixelScores, path string) error {
 	if err != nil {
 		return fmt.Errorf("experiment: %w", err)
 	}
-	return writeFileAtomic(path, append(b, '\n'))
+	return atomicfile.WriteFile(path, append(b, '\n'))
 }
 
 // ReadDepth reads the depth.json of a curves step (nil if absent).

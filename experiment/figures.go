@@ -13,6 +13,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/nflowjs/nflowjs/internal/atomicfile"
 )
 
 // FiguresDir is the report's figure directory.
@@ -42,7 +44,7 @@ func BuildFigures(reportDir string, res *Results, sum *Summary) ([]Figure, error
 		if err != nil {
 			return nil // the command did not write this figure; leave it out
 		}
-		if err := writeFileAtomic(filepath.Join(figDir, name), b); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(figDir, name), b); err != nil {
 			return fmt.Errorf("experiment: %w", err)
 		}
 		add(name, caption)
@@ -170,7 +172,7 @@ func copyPredictions(sr *StepResult, figDir, ds, model string, n int, figs *[]Fi
 				continue // e.g. no fused map without a threshold
 			}
 			name := fmt.Sprintf("%s_%s_%s%s", ds, model, base, kind.suffix)
-			if err := writeFileAtomic(filepath.Join(figDir, name), b); err != nil {
+			if err := atomicfile.WriteFile(filepath.Join(figDir, name), b); err != nil {
 				return fmt.Errorf("experiment: %w", err)
 			}
 			*figs = append(*figs, Figure{Path: FiguresDir + "/" + name, Caption: fmt.Sprintf("%s, test image %s, %s: %s", ds, base, label, kind.what)})

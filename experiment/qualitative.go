@@ -12,6 +12,7 @@ import (
 	"sort"
 
 	"github.com/nflowjs/nflowjs/dataset"
+	"github.com/nflowjs/nflowjs/internal/atomicfile"
 )
 
 // qualitativeImages is how many test images the side-by-side figure shows.
@@ -141,7 +142,7 @@ func writeGrid(path string, rows [][]image.Image) error {
 	if err := png.Encode(&buf, canvas); err != nil {
 		return fmt.Errorf("experiment: %s: %w", path, err)
 	}
-	return writeFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteFile(path, buf.Bytes())
 }
 
 func readPNG(path string) (image.Image, error) {

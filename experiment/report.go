@@ -5,6 +5,8 @@ import (
 	"math"
 	"path/filepath"
 	"strings"
+
+	"github.com/nflowjs/nflowjs/internal/atomicfile"
 )
 
 // ReportFile and ResultsFile are written into the report directory.
@@ -615,7 +617,7 @@ func WriteReport(dir string, r *Results, figs []Figure) error {
 	if err := WriteResults(filepath.Join(dir, ResultsFile), r); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, ReportFile), []byte(RenderReport(r, figs))); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, ReportFile), []byte(RenderReport(r, figs))); err != nil {
 		return fmt.Errorf("experiment: writing %s: %w", filepath.Join(dir, ReportFile), err)
 	}
 	return nil

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nflowjs/nflowjs/internal/atomicfile"
 )
 
 // EvalRow is one score's metrics from `nflowjs eval --json`. AP, FPR95,
@@ -269,7 +271,7 @@ func WriteResults(path string, r *Results) error {
 	if err != nil {
 		return fmt.Errorf("experiment: %w", err)
 	}
-	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
+	if err := atomicfile.WriteFile(path, append(b, '\n')); err != nil {
 		return fmt.Errorf("experiment: writing %s: %w", path, err)
 	}
 	return nil

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nflowjs/nflowjs/internal/atomicfile"
 )
 
 // DoneFile is the marker a finished step leaves in its directory.
@@ -388,7 +390,7 @@ func (r *Runner) runStep(ctx context.Context, sr *StepResult, dirs map[string]st
 	sr.Seconds = time.Since(start).Seconds()
 	total := prev + sr.Seconds
 	// Best effort: only the accounting of a later resume depends on it.
-	_ = writeFileAtomic(filepath.Join(sr.Dir, elapsedFile), []byte(strconv.FormatFloat(total, 'f', 3, 64)+"\n"))
+	_ = atomicfile.WriteFile(filepath.Join(sr.Dir, elapsedFile), []byte(strconv.FormatFloat(total, 'f', 3, 64)+"\n"))
 	if err != nil {
 		return fmt.Errorf("experiment: step %s: `nflowjs %s` failed: %w\n%s", s.Name, strings.Join(args, " "), err,
 			indent(tail(filepath.Join(sr.Dir, LogFile), 1500)))
@@ -431,25 +433,7 @@ func writeDone(dir string, info *DoneInfo) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, DoneFile), append(b, '\n'))
-}
-
-// writeFileAtomic writes via a temporary file and a rename, so readers
-// never see a partial file.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return atomicfile.WriteFile(filepath.Join(dir, DoneFile), append(b, '\n'))
 }
 
 func fileExists(path string) bool {
@@ -482,7 +466,7 @@ func copyFiles(src, dst string, patterns []string) error {
 		if err != nil {
 			return err
 		}
-		if err := writeFileAtomic(filepath.Join(dst, e.Name()), b); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dst, e.Name()), b); err != nil {
 			return err
 		}
 		n++

@@ -141,7 +141,7 @@ func PaperSuite(p Profile) (*Plan, error) {
 					"--seed", strconv.FormatUint(seed, 10), "--config", p.FlowConfig, "--preset", p.FlowPreset,
 					"--steps", itoa(p.FlowSteps), "--batch", itoa(p.FlowBatch), "--crop", itoa(p.FlowCrop),
 					"--val-crops", itoa(p.FlowValCrops)},
-					Resume: Resume{Flag: "--resume", Marker: "optim.safetensors"}, Meta: meta(KindFlow, "")})
+					Resume: Resume{Flag: "--resume", Marker: "state.safetensors"}, Meta: meta(KindFlow, "")})
 			}
 
 			var models []string

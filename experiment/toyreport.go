@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nflowjs/nflowjs/experiment/toy"
+	"github.com/nflowjs/nflowjs/internal/atomicfile"
 	"github.com/nflowjs/nflowjs/metrics"
 )
 
@@ -97,7 +98,7 @@ func RunToy(dir string, steps int, seeds []uint64) (*ToyResult, error) {
 	out.BaselineAcc, out.JointAcc = accB, accJ
 	out.Seconds = time.Since(start).Seconds()
 	b, _ := json.MarshalIndent(out, "", "  ")
-	if err := writeFileAtomic(filepath.Join(dir, ToyFile), append(b, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, ToyFile), append(b, '\n')); err != nil {
 		return nil, fmt.Errorf("experiment: %w", err)
 	}
 	return out, nil

@@ -3,8 +3,9 @@ package infer
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
+
+	"github.com/nflowjs/nflowjs/internal/atomicfile"
 )
 
 // Files written by WriteFiles for an image called BASE.
@@ -38,7 +39,7 @@ func (r *Result) WriteFiles(dir, base string) ([]string, error) {
 			return paths, err
 		}
 		p := filepath.Join(dir, base+fl.Suffix)
-		if err := writeAtomic(p, b); err != nil {
+		if err := atomicfile.WriteFile(p, b); err != nil {
 			return paths, err
 		}
 		paths = append(paths, p)
@@ -48,29 +49,8 @@ func (r *Result) WriteFiles(dir, base string) ([]string, error) {
 		return paths, fmt.Errorf("infer: summary: %w", err)
 	}
 	p := filepath.Join(dir, base+suffixSummary)
-	if err := writeAtomic(p, append(js, '\n')); err != nil {
+	if err := atomicfile.WriteFile(p, append(js, '\n')); err != nil {
 		return paths, err
 	}
 	return append(paths, p), nil
-}
-
-func writeAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return fmt.Errorf("infer: %w", err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(b)
-	cerr := f.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("infer: write %s: %w", path, werr)
-	}
-	return nil
 }

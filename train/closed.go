@@ -17,6 +17,7 @@ import (
 
 	"github.com/nflowjs/nflowjs/autograd"
 	"github.com/nflowjs/nflowjs/dataset"
+	"github.com/nflowjs/nflowjs/internal/atomicfile"
 	"github.com/nflowjs/nflowjs/internal/runlock"
 	"github.com/nflowjs/nflowjs/models/seg"
 	"github.com/nflowjs/nflowjs/nn"
@@ -249,6 +250,10 @@ func RunClosed(ctx context.Context, cfg ClosedConfig) (*ClosedResult, error) {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	defer unlock()
+	// Files a kill left half-written are garbage once the lock is ours.
+	if err := atomicfile.RemoveTemps(cfg.Out); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
 	statePath := filepath.Join(cfg.Out, StateFile)
 	epoch0, step := 0, 0
 	if _, err := os.Stat(statePath); err == nil {
@@ -269,7 +274,7 @@ func RunClosed(ctx context.Context, cfg ClosedConfig) (*ClosedResult, error) {
 	saved.Model = &mcfg
 	if raw, err := json.MarshalIndent(saved, "", "  "); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
-	} else if err := WriteFileAtomic(filepath.Join(cfg.Out, ClosedConfigFile), append(raw, '\n')); err != nil {
+	} else if err := atomicfile.WriteFile(filepath.Join(cfg.Out, ClosedConfigFile), append(raw, '\n')); err != nil {
 		return nil, err
 	}
 	logger, err := OpenLog(filepath.Join(cfg.Out, LogFile), func(r map[string]any) bool {
@@ -280,6 +285,14 @@ func RunClosed(ctx context.Context, cfg ClosedConfig) (*ClosedResult, error) {
 		return nil, err
 	}
 	defer logger.Close()
+	if epoch0 > 0 {
+		// The bundle is written after the state, so a kill between the two
+		// leaves the previous epoch's bundle (or half of this one's): the
+		// state is the checkpoint, and the bundle is rewritten from it.
+		if err := saveClosedBundle(cfg, m, meta, loggedRow(filepath.Join(cfg.Out, LogFile), epoch0, step)); err != nil {
+			return nil, err
+		}
+	}
 
 	aug := &dataset.Augment{Flip: cfg.Flip, MinScale: cfg.MinScale, MaxScale: cfg.MaxScale, CropH: cfg.CropH, CropW: cfg.CropW, Jitter: cfg.Jitter}
 	ld, err := dataset.NewLoader(trainSplit, dataset.LoaderConfig{BatchSize: cfg.Batch, Workers: cfg.Workers, Shuffle: true,
@@ -453,6 +466,25 @@ func restoreClosed(path string, cfg ClosedConfig, m *seg.Model, opt optim.Optimi
 		return fail("%v", err)
 	}
 	return epoch, step, drop, nil
+}
+
+// loggedRow returns the log's row of epoch (the bundle's summary of it),
+// or a row with only the epoch and step if the log lacks it.
+func loggedRow(path string, epoch, step int) EpochRow {
+	row := EpochRow{Epoch: epoch, Step: step, TrainLoss: math.NaN(), ValMIoU: math.NaN()}
+	rows, _ := ReadLog(path)
+	for _, r := range rows {
+		if e, ok := r["epoch"].(float64); !ok || int(e) != epoch {
+			continue
+		}
+		if v, ok := r["train_loss"].(float64); ok {
+			row.TrainLoss = v
+		}
+		if v, ok := r["val_miou"].(float64); ok {
+			row.ValMIoU = v
+		}
+	}
+	return row
 }
 
 // saveClosedBundle writes OUT/model.safetensors + model.json.

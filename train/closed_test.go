@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -378,4 +379,85 @@ func TestOneRunPerDirectory(t *testing.T) {
 	if _, err := seg.LoadBundle(out); err != nil {
 		t.Errorf("bundle of the first run: %v", err)
 	}
+}
+
+// A kill after the last state save but before the bundle's leaves the
+// previous epoch's bundle; --resume must rewrite it from the state (and
+// clear the temporaries of interrupted writes), not exit with it stale.
+func TestResumeRewritesAStaleBundle(t *testing.T) {
+	straight := t.TempDir()
+	cfg := testConfig(testData, straight)
+	cfg.Epochs = 2
+	if _, err := RunClosed(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	// Stop after epoch 1 of 2 (the schedule spans both epochs).
+	killed := t.TempDir()
+	cfg.Out = killed
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg.Stdout = cancelOnWrite{"epoch 1/2", cancel}
+	if _, err := RunClosed(ctx, cfg); err == nil {
+		t.Fatal("the stopped run finished")
+	}
+	cfg.Stdout = nil
+	old := map[string][]byte{}
+	for _, f := range []string{seg.WeightsFile, seg.InfoFile} {
+		b, err := os.ReadFile(filepath.Join(killed, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		old[f] = b
+	}
+	cfg.Resume = true
+	if _, err := RunClosed(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	for f, b := range old { // the kill: epoch 2's state, epoch 1's bundle
+		os.WriteFile(filepath.Join(killed, f), b, 0o644)
+	}
+	tmp := filepath.Join(killed, "."+seg.WeightsFile+".tmp-7")
+	os.WriteFile(tmp, []byte("partial"), 0o600)
+	res, err := RunClosed(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.History) != 0 {
+		t.Errorf("resume of a finished run trained %d epochs", len(res.History))
+	}
+	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
+		t.Errorf("temporary left after resume: %v", err)
+	}
+	a, _, err := checkpoint.Load(filepath.Join(killed, seg.WeightsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := checkpoint.Load(filepath.Join(straight, seg.WeightsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range b {
+		if !slices.Equal(a[k].Data, v.Data) {
+			t.Fatalf("bundle tensor %s differs from the uninterrupted run's", k)
+		}
+	}
+	bd, err := seg.LoadBundle(killed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := bd.Info.Extra["epoch"].(float64); e != 2 {
+		t.Errorf("model.json says epoch %v, want 2", bd.Info.Extra["epoch"])
+	}
+}
+
+// cancelOnWrite cancels a context when a line containing after is written.
+type cancelOnWrite struct {
+	after  string
+	cancel func()
+}
+
+func (c cancelOnWrite) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), c.after) {
+		c.cancel()
+	}
+	return len(p), nil
 }

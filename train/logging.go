@@ -10,10 +10,11 @@ import (
 	"io/fs"
 	"math"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/nflowjs/nflowjs/internal/atomicfile"
 )
 
 // LogFile is the name of the per-epoch JSON-lines log in a run directory.
@@ -41,7 +42,7 @@ func OpenLog(path string, keep func(row map[string]any) bool) (*Logger, error) {
 				buf.Write(append(b, '\n'))
 			}
 		}
-		if err := WriteFileAtomic(path, buf.Bytes()); err != nil {
+		if err := atomicfile.WriteFile(path, buf.Bytes()); err != nil {
 			return nil, err
 		}
 	}
@@ -104,39 +105,6 @@ func ReadLog(path string) ([]map[string]any, error) {
 		rows = append(rows, r)
 	}
 	return rows, sc.Err()
-}
-
-// WriteFileAtomic writes data to a temporary file next to path, syncs it
-// and renames it over path (mode 0644), so readers and a run killed at any
-// moment see either the old file or the new one, never a partial file.
-func WriteFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("train: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	// CreateTemp makes 0600 files; run directories are shared.
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("train: writing %s: %w", path, err)
-	}
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("train: writing %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("train: writing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("train: writing %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("train: writing %s: %w", path, err)
-	}
-	return nil
 }
 
 // Progress is a progress bar over the steps of one epoch that shows the

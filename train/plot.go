@@ -12,6 +12,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/nflowjs/nflowjs/internal/atomicfile"
 )
 
 // ErrNoFinitePoints is returned (wrapped) by PlotCurves and PlotPanels
@@ -84,7 +86,7 @@ func PlotPanels(path string, panelHeight vg.Length, panels ...Panel) error {
 	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
 		return fmt.Errorf("train: plot: %w", err)
 	}
-	return WriteFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteFile(path, buf.Bytes())
 }
 
 // newPlot builds the plot of one panel, or nil if it has no finite point.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/nflowjs/nflowjs/autograd"
 	"github.com/nflowjs/nflowjs/dataset"
+	"github.com/nflowjs/nflowjs/internal/atomicfile"
 	"github.com/nflowjs/nflowjs/models/flow"
 )
 
@@ -81,22 +83,10 @@ func sampleGrid(f *flow.Flow, n, h, w int, temperature float32, scale int, rng *
 	return out, nil
 }
 
-// writePNG encodes img to path via a temporary file and rename, so a
-// viewer never sees a half-written grid.
+// writePNG encodes img to path atomically, so a viewer never sees a
+// half-written grid.
 func writePNG(path string, img *dataset.Image) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*.png")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := dataset.EncodePNG(tmp, img); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, func(w io.Writer) error { return dataset.EncodePNG(w, img) })
 }
 
 func init() {

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -19,10 +21,12 @@ import (
 	"github.com/nflowjs/nflowjs/autograd"
 	"github.com/nflowjs/nflowjs/checkpoint"
 	"github.com/nflowjs/nflowjs/dataset"
+	"github.com/nflowjs/nflowjs/internal/atomicfile"
 	"github.com/nflowjs/nflowjs/internal/runlock"
 	"github.com/nflowjs/nflowjs/models/flow"
 	"github.com/nflowjs/nflowjs/optim"
 	"github.com/nflowjs/nflowjs/tensor"
+	"github.com/nflowjs/nflowjs/train"
 )
 
 // Defaults of `nflowjs train flow`. The paper pre-trains with Adamax at
@@ -51,9 +55,14 @@ const (
 	maxCropTries = 50
 	// maxBadSteps aborts training after this many consecutive non-finite
 	// losses or gradients.
-	maxBadSteps         = 20
-	optimCheckpointName = "optim.safetensors"
-	flowLogName         = "log.jsonl"
+	maxBadSteps = 20
+	// flowStateName is a flow run's checkpoint: the flow's tensors under
+	// stateFlowPrefix and the optimizer's under stateOptimPrefix, one
+	// atomic file so that the two are always from the same step.
+	flowStateName    = "state.safetensors"
+	stateFlowPrefix  = "flow."
+	stateOptimPrefix = "optim."
+	flowLogName      = "log.jsonl"
 )
 
 // cropSource draws random crops of inlier pixels from a split, caching
@@ -192,50 +201,81 @@ func validationBPD(f *flow.Flow, crops *tensor.Tensor, batch int, seed uint64) (
 	return sum / float64(n), nil
 }
 
-// saveFlowRun writes the optimizer state, then the model (whose "step"
-// metadata marks the checkpoint complete), both atomically.
+// saveFlowRun writes the run's checkpoint: one file holding the flow's
+// weights and the optimizer state of the same step (state.safetensors,
+// written atomically), then flow.safetensors, the model that sample and
+// train joint read, derived from it. A kill between the two renames leaves
+// a complete checkpoint and an older model file, which resumeFlowRun
+// rewrites.
 func saveFlowRun(dir string, f *flow.Flow, opt optim.Optimizer, step, epoch int, seed uint64, crop int) error {
-	st := opt.State()
-	meta := st.StepsMeta()
-	meta["step"] = strconv.Itoa(step)
-	if err := checkpoint.Save(filepath.Join(dir, optimCheckpointName), st.Tensors, meta); err != nil {
-		return err
-	}
-	return f.Save(filepath.Join(dir, flowCheckpointName), map[string]string{
+	meta := map[string]string{
 		"step": strconv.Itoa(step), "epoch": strconv.Itoa(epoch), "seed": strconv.FormatUint(seed, 10),
 		// The crop side tells `train joint` which patch sizes the flow
 		// models: its likelihood and samples degrade on larger ones.
 		flow.MetaCrop: strconv.Itoa(crop),
-	})
+	}
+	st := opt.State()
+	all, err := f.Meta(meta)
+	if err != nil {
+		return err
+	}
+	maps.Copy(all, st.StepsMeta())
+	tensors := make(map[string]*tensor.Tensor)
+	for k, v := range f.StateDict() {
+		tensors[stateFlowPrefix+k] = v
+	}
+	for k, v := range st.Tensors {
+		tensors[stateOptimPrefix+k] = v
+	}
+	if err := checkpoint.Save(filepath.Join(dir, flowStateName), tensors, all); err != nil {
+		return err
+	}
+	return f.Save(filepath.Join(dir, flowCheckpointName), meta)
 }
 
-// resumeFlowRun loads model and optimizer state from dir.
+// resumeFlowRun loads the flow and the optimizer from dir's checkpoint and
+// rewrites flow.safetensors from it (it may be older after a kill).
 func resumeFlowRun(dir string, lr float64) (*flow.Flow, optim.Optimizer, int, int, error) {
-	f, meta, err := flow.Load(filepath.Join(dir, flowCheckpointName))
+	path := filepath.Join(dir, flowStateName)
+	sd, meta, err := checkpoint.Load(path)
 	if err != nil {
 		return nil, nil, 0, 0, err
+	}
+	flowSD, optSD := map[string]*tensor.Tensor{}, map[string]*tensor.Tensor{}
+	for k, v := range sd {
+		if name, ok := strings.CutPrefix(k, stateFlowPrefix); ok {
+			flowSD[name] = v
+		} else if name, ok := strings.CutPrefix(k, stateOptimPrefix); ok {
+			optSD[name] = v
+		} else {
+			return nil, nil, 0, 0, fmt.Errorf("%s: unexpected tensor %q", path, k)
+		}
+	}
+	f, err := flow.FromState(flowSD, meta)
+	if err != nil {
+		return nil, nil, 0, 0, fmt.Errorf("%s: %w", path, err)
 	}
 	step, err1 := strconv.Atoi(meta["step"])
 	epoch, err2 := strconv.Atoi(meta["epoch"])
 	if err := errors.Join(err1, err2); err != nil {
-		return nil, nil, 0, 0, fmt.Errorf("%s: bad step/epoch metadata: %w", dir, err)
+		return nil, nil, 0, 0, fmt.Errorf("%s: bad step/epoch metadata: %w", path, err)
 	}
 	opt, err := newFlowOptimizer(f, lr)
 	if err != nil {
 		return nil, nil, 0, 0, err
 	}
-	tensors, ometa, err := checkpoint.Load(filepath.Join(dir, optimCheckpointName))
+	steps, err := optim.ParseStepsMeta(meta)
 	if err != nil {
-		return nil, nil, 0, 0, err
+		return nil, nil, 0, 0, fmt.Errorf("%s: %w", path, err)
 	}
-	if ometa["step"] != meta["step"] {
-		return nil, nil, 0, 0, fmt.Errorf("%s: optimizer state is from step %s but the model from step %s (interrupted save?)", dir, ometa["step"], meta["step"])
+	if err := opt.LoadState(optim.State{Tensors: optSD, Steps: steps}); err != nil {
+		return nil, nil, 0, 0, fmt.Errorf("%s: %w", path, err)
 	}
-	steps, err := optim.ParseStepsMeta(ometa)
-	if err != nil {
-		return nil, nil, 0, 0, err
+	model := map[string]string{}
+	for _, k := range []string{"step", "epoch", "seed", flow.MetaCrop} {
+		model[k] = meta[k]
 	}
-	if err := opt.LoadState(optim.State{Tensors: tensors, Steps: steps}); err != nil {
+	if err := f.Save(filepath.Join(dir, flowCheckpointName), model); err != nil {
 		return nil, nil, 0, 0, err
 	}
 	return f, opt, step, epoch, nil
@@ -256,11 +296,11 @@ func runTrainFlow(ctx context.Context, o flowTrainOpts, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	train, err := ds.Split(dataset.SplitTrain)
+	trainSplit, err := ds.Split(dataset.SplitTrain)
 	if err != nil {
 		return err
 	}
-	valSplit := train
+	valSplit := trainSplit
 	if vs, err := ds.Split(dataset.SplitVal); err == nil && vs.Len() > 0 {
 		valSplit = vs
 	}
@@ -277,8 +317,19 @@ func runTrainFlow(ctx context.Context, o flowTrainOpts, stdout, stderr io.Writer
 		opt         optim.Optimizer
 		step, epoch int
 	)
-	ckpt := filepath.Join(o.out, flowCheckpointName)
-	if _, statErr := os.Stat(ckpt); statErr == nil {
+	// Files a kill left half-written are garbage once the lock is ours.
+	if err := atomicfile.RemoveTemps(o.out); err != nil {
+		return fmt.Errorf("train flow: %w", err)
+	}
+	_, modelErr := os.Stat(filepath.Join(o.out, flowCheckpointName))
+	_, statErr := os.Stat(filepath.Join(o.out, flowStateName))
+	if modelErr == nil && statErr != nil {
+		// flow.safetensors is written after the checkpoint, so only a run of
+		// an older nflowjs (optimizer state in optim.safetensors) has one
+		// without the other.
+		return fmt.Errorf("train flow: %s holds a flow but no %s (a run of an older nflowjs?); it cannot be resumed: choose another --out", o.out, flowStateName)
+	}
+	if statErr == nil {
 		if !o.resume {
 			return fmt.Errorf("train flow: %s already holds a checkpoint; pass --resume to continue it or choose another --out", o.out)
 		}
@@ -310,9 +361,9 @@ func runTrainFlow(ctx context.Context, o flowTrainOpts, stdout, stderr io.Writer
 	}
 	cfg := f.Config()
 	fmt.Fprintf(stdout, "flow %s: %d parameters, squeeze factor %d; train %s (%d images), validation %s (%d crops of %d)\n",
-		cfg.Kind, f.NumParams(), cfg.SqueezeFactor(), train.Name, train.Len(), valSplit.Name, o.valCrops, o.crop)
+		cfg.Kind, f.NumParams(), cfg.SqueezeFactor(), trainSplit.Name, trainSplit.Len(), valSplit.Name, o.valCrops, o.crop)
 
-	trainSrc, err := newCropSource(train, o.crop)
+	trainSrc, err := newCropSource(trainSplit, o.crop)
 	if err != nil {
 		return err
 	}
@@ -326,7 +377,13 @@ func runTrainFlow(ctx context.Context, o flowTrainOpts, stdout, stderr io.Writer
 			return err
 		}
 	}
-	logFile, err := os.OpenFile(filepath.Join(o.out, flowLogName), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	// The log row of an epoch is written before its checkpoint, so a kill
+	// never loses a row; rows of steps after the checkpoint, whose epoch
+	// is about to be redone, are dropped here.
+	logFile, err := train.OpenLog(filepath.Join(o.out, flowLogName), func(row map[string]any) bool {
+		s, ok := row["step"].(float64)
+		return ok && int(s) <= step
+	})
 	if err != nil {
 		return err
 	}
@@ -412,6 +469,9 @@ func runTrainFlow(ctx context.Context, o flowTrainOpts, stdout, stderr io.Writer
 			}
 		}
 		row.ElapsedSec = time.Since(start).Seconds()
+		if err := logFile.Write(row.fields()); err != nil {
+			return err
+		}
 		if err := saveFlowRun(o.out, f, opt, step, epoch+1, o.seed, o.crop); err != nil {
 			return fmt.Errorf("train flow: checkpoint: %w", err)
 		}
@@ -421,9 +481,6 @@ func runTrainFlow(ctx context.Context, o flowTrainOpts, stdout, stderr io.Writer
 		}
 		if err != nil {
 			return fmt.Errorf("train flow: sample grid: %w", err)
-		}
-		if err := writeJSONLine(logFile, row); err != nil {
-			return err
 		}
 		fmt.Fprintf(stdout, "epoch %d  step %d  train %.4f bpd  val %.4f bpd  %.1f img/s  (%d skipped)\n",
 			row.Epoch, row.Step, row.TrainBPD, row.ValBPD, row.ImagesPerSec, skipped)
@@ -440,26 +497,14 @@ func warmupLR(lr float64, step, warmup int) float64 {
 	return lr * float64(step+1) / float64(warmup)
 }
 
-// writeJSONLine appends one log row as a JSON line; a missing value (NaN)
-// is written as null, which encoding/json cannot do for float64 fields.
-func writeJSONLine(w io.Writer, row flowLogRow) error {
-	raw, err := json.Marshal(map[string]any{
+// fields is the log row as JSON fields; a missing value (NaN) becomes
+// null.
+func (row flowLogRow) fields() map[string]any {
+	return map[string]any{
 		"epoch": row.Epoch, "step": row.Step, "lr": row.LR, "skipped_steps": row.SkippedSteps,
 		"train_images_per_s": row.ImagesPerSec, "elapsed_s": row.ElapsedSec,
-		"train_bpd": nanToNil(row.TrainBPD), "val_bpd": nanToNil(row.ValBPD),
-	})
-	if err != nil {
-		return err
+		"train_bpd": row.TrainBPD, "val_bpd": row.ValBPD,
 	}
-	_, err = w.Write(append(raw, '\n'))
-	return err
-}
-
-func nanToNil(v float64) any {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return nil
-	}
-	return v
 }
 
 func init() {
@@ -469,9 +514,10 @@ func init() {
 		Short: "Pre-train the normalizing flow on random inlier crops (maximum likelihood, Adamax)",
 		Long: `Pre-trains a RealNVP or DenseFlow normalizing flow on random crops of the
 train split's images (crops with anomaly pixels are redrawn). After every epoch it
-measures the bits/dim of fixed validation crops, writes RUN_DIR/flow.safetensors and
-optim.safetensors (atomically), appends a line to RUN_DIR/log.jsonl and draws
-RUN_DIR/samples.png. --resume continues a run from its last checkpoint.`,
+measures the bits/dim of fixed validation crops, appends a line to RUN_DIR/log.jsonl,
+writes the checkpoint RUN_DIR/state.safetensors (flow and optimizer, one atomic
+file) and the model RUN_DIR/flow.safetensors, and draws RUN_DIR/samples.png.
+--resume continues a run from its last checkpoint; one run at a time per RUN_DIR.`,
 		Example: `  nflowjs train flow --data data/road --crop 32 --out runs/flow-dense --config denseflow --preset denseflow-tiny --epochs 10`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.preset == "" {

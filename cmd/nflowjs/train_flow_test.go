@@ -11,8 +11,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
+	"github.com/nflowjs/nflowjs/checkpoint"
 	"github.com/nflowjs/nflowjs/dataset"
 	"github.com/nflowjs/nflowjs/models/flow"
 )
@@ -219,6 +221,71 @@ func TestParseSampleSize(t *testing.T) {
 	for _, bad := range []string{"", "64", "0x8", "ax9", "8x-8"} {
 		if _, _, err := parseSampleSize(bad); err == nil {
 			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+// The states a kill can leave a flow run in, each resumed to the result of
+// an uninterrupted run: a log row written whose checkpoint was not, a
+// temporary file of an interrupted write, and a checkpoint renamed into
+// place whose flow.safetensors was not (the model file is older).
+func TestTrainFlowResumesEveryKillState(t *testing.T) {
+	data := t.TempDir()
+	writeTinyFolderDataset(t, data)
+	o := flowTrainOpts{data: data, kind: "realnvp", preset: "realnvp-tiny", crop: 16, batch: 2,
+		epochs: 1, epochSteps: 1, steps: 2, valCrops: 2, lr: 1e-3, clip: 50, warmup: 1, seed: 5, sampleTemp: 0.8}
+	straight := o
+	straight.out = filepath.Join(t.TempDir(), "straight")
+	if err := runTrainFlow(context.Background(), straight, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	o.out = filepath.Join(t.TempDir(), "killed")
+	o.steps = 1
+	if err := runTrainFlow(context.Background(), o, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	older, err := os.ReadFile(filepath.Join(o.out, flowCheckpointName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Killed after epoch 2's log row, before its checkpoint; and during a
+	// write.
+	lf, _ := os.OpenFile(filepath.Join(o.out, flowLogName), os.O_APPEND|os.O_WRONLY, 0o644)
+	lf.WriteString(`{"epoch":2,"step":2,"train_bpd":9}` + "\n")
+	lf.Close()
+	tmp := filepath.Join(o.out, "."+flowStateName+".tmp-42")
+	os.WriteFile(tmp, []byte("half"), 0o600)
+	o.resume, o.steps = true, 2
+	if err := runTrainFlow(context.Background(), o, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
+		t.Errorf("temporary of an interrupted write left after resume: %v", err)
+	}
+	rows := readLogRows(t, filepath.Join(o.out, flowLogName))
+	if len(rows) != 2 || rows[1]["step"].(float64) != 2 || rows[1]["train_bpd"].(float64) == 9 {
+		t.Errorf("log rows %v: want epoch 1 and the redone epoch 2", rows)
+	}
+	// Killed between the checkpoint's rename and the model file's.
+	if err := os.WriteFile(filepath.Join(o.out, flowCheckpointName), older, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := runTrainFlow(context.Background(), o, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{flowCheckpointName, flowStateName} {
+		a, _, err := checkpoint.Load(filepath.Join(o.out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _, err := checkpoint.Load(filepath.Join(straight.out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range b {
+			if !slices.Equal(a[k].Data, v.Data) {
+				t.Errorf("%s %s: resumed run differs from the uninterrupted one", name, k)
+			}
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/nflowjs/nflowjs/checkpoint"
+	"github.com/nflowjs/nflowjs/tensor"
 )
 
 // MetaConfig is the safetensors metadata key holding the flow's Config as
@@ -19,20 +20,29 @@ const MetaCrop = "crop"
 // Save writes the flow's state dict and configuration to a safetensors file
 // atomically (package checkpoint). Extra metadata may be nil; it must not
 // use the key MetaConfig.
-
 func (f *Flow) Save(path string, meta map[string]string) error {
+	m, err := f.Meta(meta)
+	if err != nil {
+		return err
+	}
+	return checkpoint.Save(path, f.StateDict(), m)
+}
+
+// Meta returns extra with the flow's configuration added under MetaConfig:
+// the metadata that, with StateDict, rebuilds the flow (FromState).
+func (f *Flow) Meta(extra map[string]string) (map[string]string, error) {
 	cfg, err := json.Marshal(f.cfg)
 	if err != nil {
-		return fmt.Errorf("flow: encoding config: %w", err)
+		return nil, fmt.Errorf("flow: encoding config: %w", err)
 	}
 	m := map[string]string{MetaConfig: string(cfg)}
-	for k, v := range meta {
+	for k, v := range extra {
 		if k == MetaConfig {
-			return fmt.Errorf("%w: metadata key %q is reserved", ErrConfig, k)
+			return nil, fmt.Errorf("%w: metadata key %q is reserved", ErrConfig, k)
 		}
 		m[k] = v
 	}
-	return checkpoint.Save(path, f.StateDict(), m)
+	return m, nil
 }
 
 // Load rebuilds a flow from a file written by Save and returns it with the
@@ -42,21 +52,32 @@ func Load(path string) (*Flow, map[string]string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	f, err := FromState(sd, meta)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, meta, nil
+}
+
+// FromState rebuilds a flow from its state dict and metadata holding
+// MetaConfig (as Meta writes it), e.g. when both are part of a larger
+// checkpoint.
+func FromState(sd map[string]*tensor.Tensor, meta map[string]string) (*Flow, error) {
 	raw, ok := meta[MetaConfig]
 	if !ok {
-		return nil, nil, fmt.Errorf("%w: %s has no %q metadata (not a flow checkpoint?)", ErrConfig, path, MetaConfig)
+		return nil, fmt.Errorf("%w: no %q metadata (not a flow checkpoint?)", ErrConfig, MetaConfig)
 	}
 	var cfg Config
 	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
-		return nil, nil, fmt.Errorf("%w: %s: config metadata: %v", ErrConfig, path, err)
+		return nil, fmt.Errorf("%w: config metadata: %v", ErrConfig, err)
 	}
 	// The seed does not matter: every parameter is overwritten.
 	f, err := New(cfg, rand.New(rand.NewPCG(0, 0)))
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	if err := f.LoadStateDict(sd); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
-	return f, meta, nil
+	return f, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nflowjs/nflowjs/checkpoint"
 	"github.com/nflowjs/nflowjs/dataset"
+	"github.com/nflowjs/nflowjs/internal/atomicfile"
 	"github.com/nflowjs/nflowjs/nn"
 )
 
@@ -125,39 +126,7 @@ func (b *Bundle) SaveInfo() error {
 	if err != nil {
 		return fmt.Errorf("seg: encoding %s: %w", InfoFile, err)
 	}
-	return writeFileAtomic(filepath.Join(b.Dir, InfoFile), append(raw, '\n'))
-}
-
-// writeFileAtomic writes data to a temporary file in path's directory,
-// syncs it and renames it over path.
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("seg: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	// CreateTemp makes 0600 files; run directories are shared.
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("seg: writing %s: %w", path, err)
-	}
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("seg: writing %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("seg: writing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("seg: writing %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("seg: writing %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.WriteFile(filepath.Join(b.Dir, InfoFile), append(raw, '\n'))
 }
 
 // LoadBundle reads a bundle directory. Errors name the offending file and

@@ -5,9 +5,9 @@ import (
 	"math"
 
 	"github.com/nflowjs/nflowjs/dataset"
+	"github.com/nflowjs/nflowjs/internal/atomicfile"
 	"github.com/nflowjs/nflowjs/ood"
 	"github.com/nflowjs/nflowjs/tensor"
-	"github.com/nflowjs/nflowjs/train"
 )
 
 // gridGap is the white gutter between panels, in pixels.
@@ -126,5 +126,5 @@ func writePNG(path string, img *dataset.Image) error {
 	if err := dataset.EncodePNG(&buf, img); err != nil {
 		return err
 	}
-	return train.WriteFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteFile(path, buf.Bytes())
 }

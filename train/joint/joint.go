@@ -17,6 +17,7 @@ import (
 
 	"github.com/nflowjs/nflowjs/autograd"
 	"github.com/nflowjs/nflowjs/dataset"
+	"github.com/nflowjs/nflowjs/internal/atomicfile"
 	"github.com/nflowjs/nflowjs/internal/runlock"
 	"github.com/nflowjs/nflowjs/models/flow"
 	"github.com/nflowjs/nflowjs/models/seg"
@@ -288,6 +289,10 @@ func Run(ctx context.Context, cfg Config, stdout, progress io.Writer) (*Summary,
 		return nil, fmt.Errorf("joint: %w", err)
 	}
 	defer unlock()
+	// Files a kill left half-written are garbage once the lock is ours.
+	if err := atomicfile.RemoveTemps(cfg.Out); err != nil {
+		return nil, fmt.Errorf("joint: %w", err)
+	}
 	if w := flowCropWarning(rs.flowCrop, rs.cfg.PatchMax); w != "" {
 		fmt.Fprintln(stdout, w)
 	}
@@ -309,7 +314,7 @@ func Run(ctx context.Context, cfg Config, stdout, progress io.Writer) (*Summary,
 			fmt.Fprintf(stdout, "warning: resuming with a different configuration\n  saved: %s\n  now:   %s\n", saved, cfgJSON)
 		}
 		fmt.Fprintf(stdout, "resuming %s at step %d\n", cfg.Out, step)
-	} else if err := train.WriteFileAtomic(filepath.Join(cfg.Out, ConfigFile), append(cfgJSON, '\n')); err != nil {
+	} else if err := atomicfile.WriteFile(filepath.Join(cfg.Out, ConfigFile), append(cfgJSON, '\n')); err != nil {
 		return nil, err
 	}
 	if step == 0 {

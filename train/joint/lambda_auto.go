@@ -11,7 +11,7 @@ import (
 	"strconv"
 
 	"github.com/nflowjs/nflowjs/dataset"
-	"github.com/nflowjs/nflowjs/train"
+	"github.com/nflowjs/nflowjs/internal/atomicfile"
 )
 
 // Automatic λ (--lambda auto). The paper validates λ: "chosen so that the
@@ -150,7 +150,7 @@ func AutoLambda(ctx context.Context, cfg Config, stdout io.Writer) (*LambdaChoic
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, err
 	}
-	if err := train.WriteFileAtomic(choicePath, append(raw, '\n')); err != nil {
+	if err := atomicfile.WriteFile(choicePath, append(raw, '\n')); err != nil {
 		return nil, err
 	}
 	return choice, nil
