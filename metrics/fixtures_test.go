@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"codeberg.org/sbinet/npyio"
+	"github.com/nflowjs/nflowjs/npy"
 )
 
 // Fixtures are written by testdata/gen_sklearn.py with scikit-learn.
@@ -28,16 +28,23 @@ type binaryFixture struct {
 
 var binaryCases = []string{"ties", "continuous", "allequal", "single_positive", "wide", "narrow"}
 
-func readNPY[T any](t testing.TB, name string) []T {
+func readNPY[T float32 | uint8](t testing.TB, name string) []T {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	path := filepath.Join("testdata", name)
 	var out []T
-	if err := npyio.Read(f, &out); err != nil {
-		t.Fatalf("%s: %v", name, err)
+	switch p := any(&out).(type) {
+	case *[]float32:
+		_, data, err := npy.ReadFloat32(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*p = data
+	case *[]uint8:
+		_, data, err := npy.ReadUint8(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*p = data
 	}
 	return out
 }

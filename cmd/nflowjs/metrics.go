@@ -4,15 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"strings"
-	"unsafe"
 
-	"codeberg.org/sbinet/npyio"
 	"github.com/spf13/cobra"
 
 	"github.com/nflowjs/nflowjs/metrics"
+	"github.com/nflowjs/nflowjs/npy"
 )
 
 func init() {
@@ -55,13 +51,13 @@ the distance of each metric to the exact value.`,
 			default:
 				return fmt.Errorf("metrics: --engine must be exact or streaming, have %q", engine)
 			}
-			sShape, scores, err := readNPYFloat32(scoresPath)
+			sShape, scores, err := npy.ReadFloat32(scoresPath)
 			if err != nil {
-				return err
+				return fmt.Errorf("metrics: --scores: %w", err)
 			}
-			lShape, labels, err := readNPYUint8(labelsPath)
+			lShape, labels, err := npy.ReadUint8(labelsPath)
 			if err != nil {
-				return err
+				return fmt.Errorf("metrics: --labels: %w", err)
 			}
 			if !sameShape(sShape, lShape) {
 				return fmt.Errorf("metrics: scores have shape %v but labels have shape %v", sShape, lShape)
@@ -116,86 +112,4 @@ func sameShape(a, b []int) bool {
 		}
 	}
 	return true
-}
-
-// openNPY parses the header of a .npy file with npyio and returns the file
-// positioned at the start of the data, with its shape and dtype. Data are
-// then read in one piece (npyio decodes element by element, which is slow
-// for 1e8-pixel score maps).
-func openNPY(path, want string) (f *os.File, shape []int, n int, err error) {
-	f, err = os.Open(path)
-	if err != nil {
-		return nil, nil, 0, fmt.Errorf("metrics: %w", err)
-	}
-	defer func() {
-		// npyio may panic on malformed headers; report it as an error.
-		if r := recover(); r != nil {
-			err = fmt.Errorf("metrics: %s: malformed .npy header: %v", path, r)
-		}
-		if err != nil {
-			f.Close()
-			f = nil
-		}
-	}()
-	r, err := npyio.NewReader(f)
-	if err != nil {
-		return nil, nil, 0, fmt.Errorf("metrics: %s: %w", path, err)
-	}
-	d := r.Header.Descr
-	if dt := strings.Trim(d.Type, "'\""); dt != want {
-		return nil, nil, 0, fmt.Errorf("metrics: %s: dtype %s, want %s", path, dt, want)
-	}
-	n = 1
-	for _, s := range d.Shape {
-		if s < 0 || (s > 0 && n > (1<<62)/s) {
-			return nil, nil, 0, fmt.Errorf("metrics: %s: invalid shape %v", path, d.Shape)
-		}
-		n *= s
-	}
-	if d.Fortran && len(d.Shape) > 1 {
-		return nil, nil, 0, fmt.Errorf("metrics: %s: Fortran-ordered arrays are not supported", path)
-	}
-	pos, err := f.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return nil, nil, 0, fmt.Errorf("metrics: %s: %w", path, err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		return nil, nil, 0, fmt.Errorf("metrics: %s: %w", path, err)
-	}
-	size := map[string]int64{"<f4": 4, "|u1": 1}[want]
-	if st.Size()-pos != int64(n)*size {
-		return nil, nil, 0, fmt.Errorf("metrics: %s: %d data bytes for shape %v, want %d", path, st.Size()-pos, d.Shape, int64(n)*size)
-	}
-	return f, d.Shape, n, nil
-}
-
-func readNPYFloat32(path string) ([]int, []float32, error) {
-	f, shape, n, err := openNPY(path, "<f4")
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	data := make([]float32, n)
-	if n > 0 {
-		// amd64 is little-endian, as is "<f4".
-		raw := unsafe.Slice((*byte)(unsafe.Pointer(&data[0])), 4*n)
-		if _, err := io.ReadFull(f, raw); err != nil {
-			return nil, nil, fmt.Errorf("metrics: %s: %w", path, err)
-		}
-	}
-	return shape, data, nil
-}
-
-func readNPYUint8(path string) ([]int, []uint8, error) {
-	f, shape, n, err := openNPY(path, "|u1")
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	data := make([]uint8, n)
-	if _, err := io.ReadFull(f, data); err != nil {
-		return nil, nil, fmt.Errorf("metrics: %s: %w", path, err)
-	}
-	return shape, data, nil
 }
