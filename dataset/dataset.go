@@ -59,6 +59,19 @@ type Split struct {
 // Len returns the number of samples.
 func (s *Split) Len() int { return len(s.Entries) }
 
+// Err returns the problems found while listing the split (nil if none), so
+// that evaluation and training refuse a split `nflowjs data check` refuses,
+// instead of silently leaving files out.
+func (s *Split) Err() error {
+	switch len(s.Problems) {
+	case 0:
+		return nil
+	case 1:
+		return fmt.Errorf("dataset: split %s: %w", s.Name, s.Problems[0])
+	}
+	return fmt.Errorf("dataset: split %s: %w (and %d more problems; nflowjs data check lists them)", s.Name, s.Problems[0], len(s.Problems)-1)
+}
+
 // Load reads, decodes and validates sample i: the image must decode, the
 // label map must exist, match the image size and hold only values the
 // encoding allows; a train split may not contain anomalies; a depth map must

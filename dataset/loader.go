@@ -71,6 +71,9 @@ func NewLoader(s *Split, cfg LoaderConfig) (*Loader, error) {
 	if cfg.BatchSize < 1 {
 		return nil, fmt.Errorf("dataset: loader: batch size %d < 1", cfg.BatchSize)
 	}
+	if err := s.Err(); err != nil {
+		return nil, fmt.Errorf("dataset: loader: %w", err)
+	}
 	if s.Len() == 0 {
 		return nil, fmt.Errorf("dataset: loader: split %s is empty", s.Name)
 	}

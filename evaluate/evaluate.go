@@ -281,6 +281,9 @@ func checkSplit(what string, s *dataset.Split, info *Info) error {
 		return fmt.Errorf("evaluate: class-count mismatch: the model has %d classes, dataset %q has %d (%s split %q)",
 			info.NumClasses, s.Meta.Name, k, what, s.Name)
 	}
+	if err := s.Err(); err != nil {
+		return fmt.Errorf("evaluate: %s split: %w", what, err)
+	}
 	if s.Len() == 0 {
 		return fmt.Errorf("evaluate: %s split %q is empty", what, s.Name)
 	}

@@ -150,6 +150,13 @@ func lookupScore(name string) (scoreDef, bool) {
 	return scoreDef{}, false
 }
 
+// HasTemperature reports whether the score's parameter is a temperature
+// (NAME@T), which a bundle stores separately from the name.
+func (s Spec) HasTemperature() bool {
+	d, _ := lookupScore(s.Name)
+	return d.param == "T"
+}
+
 // temperature returns the temperature a logit score or ODIN uses.
 func (s Spec) temperature(opt *Options) float32 {
 	d, _ := lookupScore(s.Name)

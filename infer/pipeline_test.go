@@ -148,6 +148,12 @@ func TestNoThreshold(t *testing.T) {
 	if len(entries) != 4 {
 		t.Errorf("%d files in the output dir (temporary files left?)", len(entries))
 	}
+	// Outputs are ordinary shared files (they were created 0600).
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v (%v), want 0644", p, fi.Mode().Perm(), err)
+		}
+	}
 }
 
 func TestLayers(t *testing.T) {

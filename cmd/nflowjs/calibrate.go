@@ -51,7 +51,12 @@ map 'predict --score-res native' thresholds (model.json then says so).
 				return err
 			}
 			if score == "" {
+				// The bundle's score at the bundle's temperature: "js" alone
+				// would mean the default T and overwrite, say, T = 0.5.
 				score = b.Info.Score
+				if sp, err := evaluate.ParseScore(score); err == nil && sp.HasTemperature() && sp.Value == 0 && b.Info.Temperature > 0 {
+					score = fmt.Sprintf("%s@%g", score, b.Info.Temperature)
+				}
 			}
 			if _, err := evaluate.ParseScore(score); err != nil {
 				return err

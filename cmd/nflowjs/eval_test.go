@@ -5,15 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 
 	"github.com/nflowjs/nflowjs/dataset"
 	"github.com/nflowjs/nflowjs/dataset/synth"
 	"github.com/nflowjs/nflowjs/evaluate"
 	"github.com/nflowjs/nflowjs/models/seg"
-	"github.com/spf13/cobra"
 )
 
 // evalFixture writes a tiny road dataset (32x64, 3 train / 2 val / 3 test)
@@ -109,6 +111,47 @@ func TestEvalAndCalibrateCommands(t *testing.T) {
 	}
 	if rows[0].Threshold == nil || *rows[0].Threshold != *b.Info.Threshold || !strings.HasPrefix(rows[0].ThresholdSource, "model.json") {
 		t.Errorf("stored threshold not used: %+v", rows[0])
+	}
+}
+
+// calibrate without --score keeps the bundle's temperature (it rewrote
+// T = 0.5 as 2).
+func TestCalibrateKeepsTheBundlesTemperature(t *testing.T) {
+	data, model := evalFixture(t)
+	b, err := seg.LoadBundle(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Info.Score, b.Info.Temperature = "js", 0.5
+	if err := b.SaveInfo(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runEvalCmd(t, newCalibrateCmd(), "--model", model, "--data", data, "--fpr", "0.1", "--quiet"); err != nil {
+		t.Fatal(err)
+	}
+	if b, err = seg.LoadBundle(model); err != nil {
+		t.Fatal(err)
+	}
+	if b.Info.Score != "js" || b.Info.Temperature != 0.5 || b.Info.Threshold == nil {
+		t.Errorf("after calibrate: score %q T %g threshold %v", b.Info.Score, b.Info.Temperature, b.Info.Threshold)
+	}
+}
+
+// A label map without its image makes eval fail as data check does (it
+// was left out silently).
+func TestEvalRefusesAnOrphanLabel(t *testing.T) {
+	data, model := evalFixture(t)
+	lab, err := os.ReadFile(filepath.Join(data, "test", "labels", "00000.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	orphan := filepath.Join(data, "test", "labels", "99999.png")
+	if err := os.WriteFile(orphan, lab, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = runEvalCmd(t, newEvalCmd(), "--model", model, "--data", data, "--split", "test", "--calib-split", "none", "--quiet")
+	if err == nil || !strings.Contains(err.Error(), orphan) || !strings.Contains(err.Error(), "without an image") {
+		t.Errorf("eval with an orphan label: %v", err)
 	}
 }
 

@@ -141,6 +141,16 @@ func LoadBundle(dir string) (*Bundle, error) {
 		}
 		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
 	}
+	// encoding/json fills a [3]float32 from a shorter array with zeros;
+	// a normalisation with a channel missing must be refused, not guessed.
+	var norm struct{ Mean, Std []float32 }
+	if err := json.Unmarshal(raw, &norm); err == nil {
+		for name, v := range map[string][]float32{"mean": norm.Mean, "std": norm.Std} {
+			if v != nil && len(v) != 3 {
+				return nil, fmt.Errorf("%w: %s: %s has %d values, want 3 (one per RGB channel)", ErrBundle, infoPath, name, len(v))
+			}
+		}
+	}
 	var info BundleInfo
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
@@ -161,7 +171,13 @@ func LoadBundle(dir string) (*Bundle, error) {
 	}
 	sd := nn.StateDict(m)
 	if _, err := checkpoint.LoadInto(wpath, sd); err != nil {
-		return nil, fmt.Errorf("%w: %s does not match the config in %s: %w", ErrBundle, wpath, InfoFile, err)
+		var mm *checkpoint.MismatchError
+		if errors.As(err, &mm) {
+			return nil, fmt.Errorf("%w: %s does not match the config in %s: %w", ErrBundle, wpath, InfoFile, err)
+		}
+		// A damaged file (truncated, not safetensors) is not a config
+		// mismatch; say what it is.
+		return nil, fmt.Errorf("%w: %s is damaged: %w", ErrBundle, wpath, err)
 	}
 	for name, t := range sd {
 		if t.HasNaNOrInf() {

@@ -143,9 +143,11 @@ func TestLoadBundleErrors(t *testing.T) {
 		{"bad config", editInfo(func(v map[string]any) { v["config"].(map[string]any)["growth"] = 0 }), weights, ErrConfig, InfoFile},
 		{"class count", editInfo(func(v map[string]any) { v["classes"] = []string{"a"} }), weights, ErrBundle, InfoFile},
 		{"zero std", editInfo(func(v map[string]any) { v["std"] = []float32{0, 1, 1} }), weights, ErrBundle, "std"},
-		{"truncated weights", infoRaw, weights[:len(weights)/2], ErrBundle, WeightsFile},
-		{"garbage weights", infoRaw, []byte("not a safetensors file at all"), ErrBundle, WeightsFile},
-		{"other architecture", infoRaw, otherWeights, ErrBundle, WeightsFile},
+		{"short mean", editInfo(func(v map[string]any) { v["mean"] = []float32{0.5, 0.5} }), weights, ErrBundle, "mean has 2 values, want 3"},
+		{"long std", editInfo(func(v map[string]any) { v["std"] = []float32{1, 1, 1, 1} }), weights, ErrBundle, "std has 4 values"},
+		{"truncated weights", infoRaw, weights[:len(weights)/2], ErrBundle, WeightsFile + " is damaged"},
+		{"garbage weights", infoRaw, []byte("not a safetensors file at all"), ErrBundle, WeightsFile + " is damaged"},
+		{"other architecture", infoRaw, otherWeights, ErrBundle, "does not match the config"},
 		{"nan weights", infoRaw, nanWeights, ErrBundle, "NaN"},
 	}
 	for _, c := range cases {
