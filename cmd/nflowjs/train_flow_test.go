@@ -11,13 +11,57 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 
-	"github.com/nflowjs/nflowjs/checkpoint"
 	"github.com/nflowjs/nflowjs/dataset"
-	"github.com/nflowjs/nflowjs/models/flow"
+	trainflow "github.com/nflowjs/nflowjs/train/flow"
 )
+
+// The sample command draws a grid from a flow run directory.
+func TestSampleCommand(t *testing.T) {
+	data := t.TempDir()
+	writeTinyFolderDataset(t, data)
+	out := filepath.Join(t.TempDir(), "run")
+	fc := trainflow.DefaultConfig(data, out)
+	fc.Crop, fc.Batch, fc.Steps, fc.EpochSteps, fc.ValCrops = 16, 2, 1, 1, 0
+	if err := trainflow.Run(context.Background(), fc, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	grid := filepath.Join(t.TempDir(), "grid.png")
+	rootCmd.SetArgs([]string{"sample", "--model", out, "--size", "16x24", "--n", "5", "--out", grid})
+	rootCmd.SetOut(io.Discard)
+	if err := rootCmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	fh, err := os.Open(grid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	cfg, err := png.DecodeConfig(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 5 samples → 3 columns × 2 rows with 2-pixel gutters.
+	if cfg.Width != 3*24+2*2 || cfg.Height != 2*16+2 {
+		t.Errorf("grid is %dx%d", cfg.Width, cfg.Height)
+	}
+	rootCmd.SetArgs([]string{"sample", "--model", out, "--size", "12x24", "--out", grid})
+	if err := rootCmd.Execute(); err == nil {
+		t.Error("sampling 12x24 with squeeze factor 8 succeeded")
+	}
+}
+
+func TestParseSampleSize(t *testing.T) {
+	if h, w, err := parseSampleSize("64x96"); err != nil || h != 64 || w != 96 {
+		t.Errorf("64x96 → %d, %d, %v", h, w, err)
+	}
+	for _, bad := range []string{"", "64", "0x8", "ax9", "8x-8"} {
+		if _, _, err := parseSampleSize(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
 
 // writeTinyFolderDataset writes a generic-format dataset with smooth colour
 // gradients: train (4 images) and val (2 images, one with an anomaly blob).
@@ -81,211 +125,4 @@ func readLogRows(t *testing.T, path string) []map[string]any {
 		rows = append(rows, m)
 	}
 	return rows
-}
-
-func TestTrainFlowResumeAndSample(t *testing.T) {
-	data := t.TempDir()
-	writeTinyFolderDataset(t, data)
-	out := filepath.Join(t.TempDir(), "run")
-	o := flowTrainOpts{data: data, out: out, kind: "denseflow", preset: "denseflow-tiny", crop: 16, batch: 4,
-		epochs: 1, epochSteps: 2, steps: 2, valCrops: 6, lr: 1e-3, clip: 50, warmup: 3, seed: 3, sampleTemp: 0.8}
-	if err := runTrainFlow(context.Background(), o, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	// A second run without --resume must refuse to overwrite.
-	if err := runTrainFlow(context.Background(), o, io.Discard, io.Discard); err == nil {
-		t.Fatal("training into an existing run without --resume succeeded")
-	}
-	o.resume, o.steps = true, 4
-	if err := runTrainFlow(context.Background(), o, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	rows := readLogRows(t, filepath.Join(out, flowLogName))
-	if len(rows) != 2 || rows[1]["step"].(float64) != 4 {
-		t.Fatalf("log rows %v, want 2 epochs ending at step 4", rows)
-	}
-	for _, r := range rows {
-		if _, ok := r["val_bpd"].(float64); !ok {
-			t.Errorf("row without a validation bpd: %v", r)
-		}
-	}
-	f, meta, err := flow.Load(filepath.Join(out, flowCheckpointName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if meta["step"] != "4" || meta[flow.MetaCrop] != "16" || f.Config().Kind != flow.DenseFlow {
-		t.Errorf("checkpoint meta %v, kind %s", meta, f.Config().Kind)
-	}
-	// Resuming must reproduce an uninterrupted run bit for bit: per-step
-	// generators, restored Adamax state, no re-initialisation of actnorm.
-	straight := o
-	straight.out, straight.resume = filepath.Join(t.TempDir(), "straight"), false
-	if err := runTrainFlow(context.Background(), straight, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	g, _, err := flow.Load(filepath.Join(straight.out, flowCheckpointName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	gsd := g.StateDict()
-	for k, v := range f.StateDict() {
-		for i := range v.Data {
-			if v.Data[i] != gsd[k].Data[i] {
-				t.Fatalf("%s[%d]: resumed %g, uninterrupted %g", k, i, v.Data[i], gsd[k].Data[i])
-			}
-		}
-	}
-	grid := filepath.Join(t.TempDir(), "grid.png")
-	rootCmd.SetArgs([]string{"sample", "--model", out, "--size", "16x24", "--n", "5", "--out", grid})
-	rootCmd.SetOut(io.Discard)
-	if err := rootCmd.Execute(); err != nil {
-		t.Fatal(err)
-	}
-	fh, err := os.Open(grid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	cfg, err := png.DecodeConfig(fh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// 5 samples → 3 columns × 2 rows with 2-pixel gutters.
-	if cfg.Width != 3*24+2*2 || cfg.Height != 2*16+2 {
-		t.Errorf("grid is %dx%d", cfg.Width, cfg.Height)
-	}
-	rootCmd.SetArgs([]string{"sample", "--model", out, "--size", "12x24", "--out", grid})
-	if err := rootCmd.Execute(); err == nil {
-		t.Error("sampling 12x24 with squeeze factor 8 succeeded")
-	}
-}
-
-func TestCropSourceAvoidsAnomalies(t *testing.T) {
-	data := t.TempDir()
-	writeTinyFolderDataset(t, data)
-	ds, err := dataset.Open(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	val, err := ds.Split(dataset.SplitVal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := newCropSource(val, 16)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := src.load(1) // the image with an anomaly in its top-left 20×20
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !src.hasAnomaly(s, 0, 0) || src.hasAnomaly(s, 16, 32) {
-		t.Fatal("hasAnomaly misreads the anomaly blob")
-	}
-	// Image 1 is half of the split and most of its 16×16 crops touch the
-	// blob, so a sampler that did not redraw would fail here quickly.
-	rng := rand.New(rand.NewPCG(5, 5))
-	for i := 0; i < 100; i++ {
-		s, top, left, err := src.pick(rng)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if src.hasAnomaly(s, top, left) {
-			t.Fatalf("crop at (%d,%d) of %s contains anomaly pixels", top, left, s.ID)
-		}
-	}
-	small, err := newCropSource(val, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := small.batch(1, false, rng); err == nil {
-		t.Error("a 64-pixel crop of 32x48 images succeeded")
-	}
-}
-
-func TestWarmupLR(t *testing.T) {
-	for _, c := range []struct {
-		step, warmup int
-		want         float64
-	}{{0, 4, 0.25}, {3, 4, 1}, {10, 4, 1}, {0, 0, 1}} {
-		if got := warmupLR(1, c.step, c.warmup); got != c.want {
-			t.Errorf("warmupLR(step %d, warmup %d) = %g, want %g", c.step, c.warmup, got, c.want)
-		}
-	}
-}
-
-func TestParseSampleSize(t *testing.T) {
-	if h, w, err := parseSampleSize("64x96"); err != nil || h != 64 || w != 96 {
-		t.Errorf("64x96 → %d, %d, %v", h, w, err)
-	}
-	for _, bad := range []string{"", "64", "0x8", "ax9", "8x-8"} {
-		if _, _, err := parseSampleSize(bad); err == nil {
-			t.Errorf("%q parsed", bad)
-		}
-	}
-}
-
-// The states a kill can leave a flow run in, each resumed to the result of
-// an uninterrupted run: a log row written whose checkpoint was not, a
-// temporary file of an interrupted write, and a checkpoint renamed into
-// place whose flow.safetensors was not (the model file is older).
-func TestTrainFlowResumesEveryKillState(t *testing.T) {
-	data := t.TempDir()
-	writeTinyFolderDataset(t, data)
-	o := flowTrainOpts{data: data, kind: "realnvp", preset: "realnvp-tiny", crop: 16, batch: 2,
-		epochs: 1, epochSteps: 1, steps: 2, valCrops: 2, lr: 1e-3, clip: 50, warmup: 1, seed: 5, sampleTemp: 0.8}
-	straight := o
-	straight.out = filepath.Join(t.TempDir(), "straight")
-	if err := runTrainFlow(context.Background(), straight, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	o.out = filepath.Join(t.TempDir(), "killed")
-	o.steps = 1
-	if err := runTrainFlow(context.Background(), o, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	older, err := os.ReadFile(filepath.Join(o.out, flowCheckpointName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Killed after epoch 2's log row, before its checkpoint; and during a
-	// write.
-	lf, _ := os.OpenFile(filepath.Join(o.out, flowLogName), os.O_APPEND|os.O_WRONLY, 0o644)
-	lf.WriteString(`{"epoch":2,"step":2,"train_bpd":9}` + "\n")
-	lf.Close()
-	tmp := filepath.Join(o.out, "."+flowStateName+".tmp-42")
-	os.WriteFile(tmp, []byte("half"), 0o600)
-	o.resume, o.steps = true, 2
-	if err := runTrainFlow(context.Background(), o, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
-		t.Errorf("temporary of an interrupted write left after resume: %v", err)
-	}
-	rows := readLogRows(t, filepath.Join(o.out, flowLogName))
-	if len(rows) != 2 || rows[1]["step"].(float64) != 2 || rows[1]["train_bpd"].(float64) == 9 {
-		t.Errorf("log rows %v: want epoch 1 and the redone epoch 2", rows)
-	}
-	// Killed between the checkpoint's rename and the model file's.
-	if err := os.WriteFile(filepath.Join(o.out, flowCheckpointName), older, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := runTrainFlow(context.Background(), o, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{flowCheckpointName, flowStateName} {
-		a, _, err := checkpoint.Load(filepath.Join(o.out, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _, err := checkpoint.Load(filepath.Join(straight.out, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k, v := range b {
-			if !slices.Equal(a[k].Data, v.Data) {
-				t.Errorf("%s %s: resumed run differs from the uninterrupted one", name, k)
-			}
-		}
-	}
 }

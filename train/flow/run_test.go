@@ -1,0 +1,257 @@
+package flow
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/nflowjs/nflowjs/checkpoint"
+	"github.com/nflowjs/nflowjs/dataset"
+	nf "github.com/nflowjs/nflowjs/models/flow"
+)
+
+// writeTinyFolderDataset writes a generic-format dataset with smooth colour
+// gradients: train (4 images) and val (2 images, one with an anomaly blob).
+func writeTinyFolderDataset(t *testing.T, dir string) {
+	t.Helper()
+	meta := &dataset.Meta{Name: "tiny", Classes: []string{"a", "b"}, IgnoreLabel: 255, AnomalyLabel: 254}
+	if err := dataset.WriteMeta(dir, meta); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const h, w = 32, 48
+	for split, n := range map[string]int{"train": 4, "val": 2} {
+		for _, sub := range []string{"images", "labels"} {
+			if err := os.MkdirAll(filepath.Join(dir, split, sub), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := 0; i < n; i++ {
+			img := image.NewRGBA(image.Rect(0, 0, w, h))
+			lab := image.NewGray(image.Rect(0, 0, w, h))
+			a, b := rng.Float64()*3, rng.Float64()*3
+			for y := 0; y < h; y++ {
+				for x := 0; x < w; x++ {
+					v := uint8(40 + a*float64(y) + b*float64(x))
+					img.Set(x, y, color.RGBA{v, v / 2, 255 - v, 255})
+					l := uint8(y * 2 / h)
+					if split == "val" && i == 1 && x < 20 && y < 20 {
+						l = 254
+					}
+					lab.SetGray(x, y, color.Gray{l})
+				}
+			}
+			for sub, im := range map[string]image.Image{"images": img, "labels": lab} {
+				fh, err := os.Create(filepath.Join(dir, split, sub, string(rune('a'+i))+".png"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := png.Encode(fh, im); err != nil {
+					t.Fatal(err)
+				}
+				fh.Close()
+			}
+		}
+	}
+}
+
+func readLogRows(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	var rows []map[string]any
+	sc := bufio.NewScanner(fh)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("log line %q: %v", sc.Text(), err)
+		}
+		rows = append(rows, m)
+	}
+	return rows
+}
+
+func TestTrainFlowResumeAndSample(t *testing.T) {
+	data := t.TempDir()
+	writeTinyFolderDataset(t, data)
+	out := filepath.Join(t.TempDir(), "run")
+	o := Config{Data: data, Out: out, Kind: "denseflow", Preset: "denseflow-tiny", Crop: 16, Batch: 4,
+		Epochs: 1, EpochSteps: 2, Steps: 2, ValCrops: 6, LR: 1e-3, Clip: 50, Warmup: 3, Seed: 3, SampleTemperature: 0.8}
+	if err := Run(context.Background(), o, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	// A second run without --resume must refuse to overwrite.
+	if err := Run(context.Background(), o, io.Discard, io.Discard); err == nil {
+		t.Fatal("training into an existing run without --resume succeeded")
+	}
+	o.Resume, o.Steps = true, 4
+	if err := Run(context.Background(), o, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	rows := readLogRows(t, filepath.Join(out, LogFile))
+	if len(rows) != 2 || rows[1]["step"].(float64) != 4 {
+		t.Fatalf("log rows %v, want 2 epochs ending at step 4", rows)
+	}
+	for _, r := range rows {
+		if _, ok := r["val_bpd"].(float64); !ok {
+			t.Errorf("row without a validation bpd: %v", r)
+		}
+	}
+	f, meta, err := nf.Load(filepath.Join(out, ModelFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta["step"] != "4" || meta[nf.MetaCrop] != "16" || f.Config().Kind != nf.DenseFlow {
+		t.Errorf("checkpoint meta %v, kind %s", meta, f.Config().Kind)
+	}
+	// Resuming must reproduce an uninterrupted run bit for bit: per-step
+	// generators, restored Adamax state, no re-initialisation of actnorm.
+	straight := o
+	straight.Out, straight.Resume = filepath.Join(t.TempDir(), "straight"), false
+	if err := Run(context.Background(), straight, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	g, _, err := nf.Load(filepath.Join(straight.Out, ModelFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gsd := g.StateDict()
+	for k, v := range f.StateDict() {
+		for i := range v.Data {
+			if v.Data[i] != gsd[k].Data[i] {
+				t.Fatalf("%s[%d]: resumed %g, uninterrupted %g", k, i, v.Data[i], gsd[k].Data[i])
+			}
+		}
+	}
+}
+
+func TestCropSourceAvoidsAnomalies(t *testing.T) {
+	data := t.TempDir()
+	writeTinyFolderDataset(t, data)
+	ds, err := dataset.Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	val, err := ds.Split(dataset.SplitVal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := newCropSource(val, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := src.load(1) // the image with an anomaly in its top-left 20×20
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !src.hasAnomaly(s, 0, 0) || src.hasAnomaly(s, 16, 32) {
+		t.Fatal("hasAnomaly misreads the anomaly blob")
+	}
+	// Image 1 is half of the split and most of its 16×16 crops touch the
+	// blob, so a sampler that did not redraw would fail here quickly.
+	rng := rand.New(rand.NewPCG(5, 5))
+	for i := 0; i < 100; i++ {
+		s, top, left, err := src.pick(rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if src.hasAnomaly(s, top, left) {
+			t.Fatalf("crop at (%d,%d) of %s contains anomaly pixels", top, left, s.ID)
+		}
+	}
+	small, err := newCropSource(val, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := small.batch(1, false, rng); err == nil {
+		t.Error("a 64-pixel crop of 32x48 images succeeded")
+	}
+}
+
+func TestWarmupLR(t *testing.T) {
+	for _, c := range []struct {
+		step, warmup int
+		want         float64
+	}{{0, 4, 0.25}, {3, 4, 1}, {10, 4, 1}, {0, 0, 1}} {
+		if got := warmupLR(1, c.step, c.warmup); got != c.want {
+			t.Errorf("warmupLR(step %d, warmup %d) = %g, want %g", c.step, c.warmup, got, c.want)
+		}
+	}
+}
+
+// The states a kill can leave a flow run in, each resumed to the result of
+// an uninterrupted run: a log row written whose checkpoint was not, a
+// temporary file of an interrupted write, and a checkpoint renamed into
+// place whose nf.safetensors was not (the model file is older).
+func TestTrainFlowResumesEveryKillState(t *testing.T) {
+	data := t.TempDir()
+	writeTinyFolderDataset(t, data)
+	o := Config{Data: data, Kind: "realnvp", Preset: "realnvp-tiny", Crop: 16, Batch: 2,
+		Epochs: 1, EpochSteps: 1, Steps: 2, ValCrops: 2, LR: 1e-3, Clip: 50, Warmup: 1, Seed: 5, SampleTemperature: 0.8}
+	straight := o
+	straight.Out = filepath.Join(t.TempDir(), "straight")
+	if err := Run(context.Background(), straight, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	o.Out = filepath.Join(t.TempDir(), "killed")
+	o.Steps = 1
+	if err := Run(context.Background(), o, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	older, err := os.ReadFile(filepath.Join(o.Out, ModelFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Killed after epoch 2's log row, before its checkpoint; and during a
+	// write.
+	lf, _ := os.OpenFile(filepath.Join(o.Out, LogFile), os.O_APPEND|os.O_WRONLY, 0o644)
+	lf.WriteString(`{"epoch":2,"step":2,"train_bpd":9}` + "\n")
+	lf.Close()
+	tmp := filepath.Join(o.Out, "."+StateFile+".tmp-42")
+	os.WriteFile(tmp, []byte("half"), 0o600)
+	o.Resume, o.Steps = true, 2
+	if err := Run(context.Background(), o, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
+		t.Errorf("temporary of an interrupted write left after resume: %v", err)
+	}
+	rows := readLogRows(t, filepath.Join(o.Out, LogFile))
+	if len(rows) != 2 || rows[1]["step"].(float64) != 2 || rows[1]["train_bpd"].(float64) == 9 {
+		t.Errorf("log rows %v: want epoch 1 and the redone epoch 2", rows)
+	}
+	// Killed between the checkpoint's rename and the model file's.
+	if err := os.WriteFile(filepath.Join(o.Out, ModelFile), older, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Run(context.Background(), o, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{ModelFile, StateFile} {
+		a, _, err := checkpoint.Load(filepath.Join(o.Out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _, err := checkpoint.Load(filepath.Join(straight.Out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range b {
+			if !slices.Equal(a[k].Data, v.Data) {
+				t.Errorf("%s %s: resumed run differs from the uninterrupted one", name, k)
+			}
+		}
+	}
+}
