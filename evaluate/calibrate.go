@@ -75,7 +75,7 @@ func CalibrateModel(m ood.Model, info Info, split *dataset.Split, score string, 
 	}
 	sp := e.specs[0]
 	c := &Calibration{
-		Score: sp.StoredName(), Detail: sc[0].detail, Temperature: sp.temperature(&opt), Threshold: thr,
+		Score: sp.StoredName(), Detail: sc[0].detail, Temperature: specTemperature(sp, &opt), Threshold: thr,
 		Dataset: split.Meta.Name, Split: split.Name, Images: split.Len(), Anomalies: anomalies,
 		CalibratedOn: calibratedOn(split, opt),
 	}

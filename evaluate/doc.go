@@ -7,7 +7,7 @@
 //
 // # Scores
 //
-// Options.Scores names them (ScoreNames, ScoreHelp): the logit scores of
+// Options.Scores names them (ood.ScoreNames, ood.ScoreHelp): the logit scores of
 // package ood ("js" = NFlowJS at T = 2, "msp", "maxlogit", "entropy",
 // "energy", "kl", "rkl"), standardized max-logit ("sml", fitted on training
 // images) and the model-based baselines ("odin", "mcdropout", "react", the

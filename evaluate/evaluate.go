@@ -46,7 +46,7 @@ type Info struct {
 // Options configure RunModel and CalibrateModel. The zero value evaluates
 // segmentation only (no scores), pooled, with the exact metrics engine.
 type Options struct {
-	// Scores to evaluate (see ScoreNames, ParseScore).
+	// Scores to evaluate (see ood.ScoreNames, ood.ParseScore).
 	Scores []string
 	// Protocol aggregates the pixel metrics: metrics.Pooled (default, all
 	// pixels of the split together, as SMIYC and Fishyscapes) or
@@ -167,15 +167,6 @@ const (
 	scoreResFull   = "full"
 	scoreResNative = "native"
 )
-
-// nativeModel is a model whose logits are the bilinear upsampling of a
-// coarser grid (seg.Model; infer.NativeModel is the same interface):
-// UpsampleNative(NativeLogits(x), H, W) equals Logits(x), and
-// UpsampleNative maps any [N,C,h',w'] map of the native grid to H×W.
-type nativeModel interface {
-	NativeLogits(images *tensor.Tensor) (*tensor.Tensor, error)
-	UpsampleNative(x *tensor.Tensor, h, w int) (*tensor.Tensor, error)
-}
 
 // ScoreResult holds the metrics of one score.
 type ScoreResult struct {
@@ -404,20 +395,12 @@ func (e *evaluator) logits(images *tensor.Tensor) (logits, native *tensor.Tensor
 // nativeScore scores native-resolution logits [N,K,h',w'] and upsamples
 // the maps to h×w as the model upsamples its logits.
 func (e *evaluator) nativeScore(s ood.Scorer, native *tensor.Tensor, h, w int) (*tensor.Tensor, error) {
-	m, err := s.Score(native)
-	if err != nil {
-		return nil, err
-	}
-	n, _, nh, nw := native.NCHW()
-	if len(m.Data) != n*nh*nw {
-		return nil, fmt.Errorf("%d values for a %dx%dx%d native grid", len(m.Data), n, nh, nw)
-	}
-	return e.native.UpsampleNative(tensor.FromData(m.Data, n, 1, nh, nw), h, w)
+	return ood.ScoreNative(s, e.native, native, h, w)
 }
 
 // evaluator carries one evaluation's state.
 type evaluator struct {
-	native  nativeModel // non-nil with the native score resolution
+	native  ood.NativeModel // non-nil with the native score resolution
 	model   ood.Model
 	info    Info
 	opt     Options
@@ -442,15 +425,11 @@ type scorer struct {
 func (e *evaluator) newScorers() ([]*scorer, error) {
 	out := make([]*scorer, len(e.specs))
 	for i, sp := range e.specs {
-		s := &scorer{spec: sp, temp: sp.temperature(&e.opt)}
-		d, _ := lookupScore(sp.Name)
+		s := &scorer{spec: sp, temp: specTemperature(sp, &e.opt)}
+		ls, isLogit := sp.Scorer()
 		switch {
-		case d.logit:
-			T := s.temp
-			if T == 0 {
-				T = 1 // max-logit: unused, but must be valid
-			}
-			s.logit = ood.LogitScorer{Kind: d.kind, T: T}
+		case isLogit:
+			s.logit = ls
 		case sp.Name == "sml" && e.sml != nil:
 			s.logit = e.sml
 		case sp.Name == "odin":
@@ -586,13 +565,13 @@ func newEvaluator(m ood.Model, info Info, opt Options) (*evaluator, error) {
 	if err := opt.setDefaults(); err != nil {
 		return nil, err
 	}
-	specs, err := ParseScores(opt.Scores)
+	specs, err := ood.ParseScores(opt.Scores)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("evaluate: %w", err)
 	}
 	e := &evaluator{model: m, info: info, opt: opt, specs: specs}
 	if opt.ScoreResolution == scoreResNative {
-		nm, ok := m.(nativeModel)
+		nm, ok := m.(ood.NativeModel)
 		if !ok {
 			return nil, fmt.Errorf("evaluate: score resolution %q needs a model with native-resolution logits (NativeLogits, UpsampleNative); %T has none", scoreResNative, m)
 		}
@@ -650,7 +629,7 @@ func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Repor
 		}
 	} else if info.Threshold != nil {
 		for i, sp := range e.specs {
-			if sp.matches(info.Score, info.Temperature, &opt) {
+			if specMatches(sp, info.Score, info.Temperature, &opt) {
 				thr := *info.Threshold
 				thresholds[i] = &thr
 				sources[i] = "model.json"

@@ -442,23 +442,6 @@ func TestCalibrateRoundTrip(t *testing.T) {
 	}
 }
 
-func TestParseScore(t *testing.T) {
-	for in, want := range map[string]string{
-		"js": "js", "NFlowJS": "js", "max-logit": "maxlogit", "msp@10": "msp@10", "react@0.99": "react@0.99",
-		"mcdropout@16": "mcdropout@16", "reverse-kl": "rkl", " energy ": "energy",
-	} {
-		sp, err := ParseScore(in)
-		if err != nil || sp.String() != want {
-			t.Errorf("ParseScore(%q) = %v, %v; want %s", in, sp, err, want)
-		}
-	}
-	for _, bad := range []string{"", "foo", "js@", "js@-1", "msp@x", "sml@2", "maxlogit@2", "mcdropout@2.5", "react@2"} {
-		if _, err := ParseScore(bad); err == nil {
-			t.Errorf("ParseScore(%q) accepted", bad)
-		}
-	}
-}
-
 func TestReportFormats(t *testing.T) {
 	open := 0.5
 	thr := float32(-0.1)

@@ -1,31 +1,10 @@
 package evaluate_test
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/nflowjs/nflowjs/evaluate"
 )
-
-func ExampleParseScore() {
-	for _, name := range []string{"js", "nflowjs", "msp@10", "react@0.99", "mcdropout@16"} {
-		sp, err := evaluate.ParseScore(name)
-		if err != nil {
-			fmt.Println(err)
-			continue
-		}
-		fmt.Printf("%-13s -> %s\n", name, sp)
-	}
-	_, err := evaluate.ParseScore("softmax")
-	fmt.Println(err != nil)
-	// Output:
-	// js            -> js
-	// nflowjs       -> js
-	// msp@10        -> msp@10
-	// react@0.99    -> react@0.99
-	// mcdropout@16  -> mcdropout@16
-	// true
-}
 
 // A report prints as the table of `nflowjs eval` (Rows gives its --json form).
 func ExampleReport_WriteTable() {

@@ -1,7 +1,6 @@
 package infer_test
 
 import (
-	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -168,30 +167,5 @@ func TestBundleScoreResolution(t *testing.T) {
 	}
 	if len(r.Scores) != 37*21 || r.Fused == nil || r.Summary.ScoreResolution != "native" {
 		t.Errorf("result %+v", r.Summary)
-	}
-}
-
-// FuseLabels is the plain per-pixel rule, over several parallel blocks.
-func TestFuseLabels(t *testing.T) {
-	const n = 3<<16 + 123
-	rng := rand.New(rand.NewPCG(8, 8))
-	labels, scores := make([]uint8, n), make([]float32, n)
-	for i := range labels {
-		labels[i] = uint8(rng.IntN(19))
-		scores[i] = float32(rng.NormFloat64())
-	}
-	scores[5], scores[6], scores[7] = float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))
-	got := infer.FuseLabels(labels, scores, 0.25, 19)
-	for i, c := range labels {
-		want := c
-		if scores[i] > 0.25 {
-			want = 19
-		}
-		if got[i] != want {
-			t.Fatalf("pixel %d: %d, want %d", i, got[i], want)
-		}
-	}
-	if len(infer.FuseLabels(labels[:10], scores[:7], 0, 19)) != 7 {
-		t.Error("length is not the shorter input's")
 	}
 }

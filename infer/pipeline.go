@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/nflowjs/nflowjs/dataset"
-	"github.com/nflowjs/nflowjs/evaluate"
 	"github.com/nflowjs/nflowjs/ood"
 	"github.com/nflowjs/nflowjs/tensor"
 )
@@ -41,11 +40,7 @@ var ScoreResolutions = []string{ScoreResFull, ScoreResNative}
 // it: UpsampleNative(NativeLogits(x), H, W) must equal Logits(x), and
 // UpsampleNative must upsample any [N,C,h',w'] map of the native grid the
 // same way (the score map has C = 1).
-type NativeModel interface {
-	ood.Model
-	NativeLogits(images *tensor.Tensor) (*tensor.Tensor, error)
-	UpsampleNative(x *tensor.Tensor, h, w int) (*tensor.Tensor, error)
-}
+type NativeModel = ood.NativeModel
 
 // ParseScoreResolution returns the canonical resolution name of s: "" and
 // "full" give ScoreResFull, "native" ScoreResNative.
@@ -115,25 +110,6 @@ type Pipeline struct {
 	mu     sync.Mutex
 }
 
-// A logitScore is a score predict and serve compute from the logits alone,
-// under the names and default temperatures of package evaluate, so that a
-// threshold calibrated by `nflowjs calibrate` applies unchanged.
-type logitScore struct {
-	kind ood.Kind
-	defT float32 // default temperature; 0 = the score has none
-}
-
-// logitScores mirrors the logit scores of evaluate's table.
-var logitScores = map[string]logitScore{
-	"js":       {ood.NFlowJS, ood.DefaultT},
-	"msp":      {ood.MSP, 1},
-	"maxlogit": {ood.MaxLogit, 0},
-	"entropy":  {ood.Entropy, 1},
-	"energy":   {ood.Energy, 1},
-	"kl":       {ood.KLUniform, ood.DefaultT},
-	"rkl":      {ood.ReverseKL, ood.DefaultT},
-}
-
 // Score is a parsed score name.
 type Score struct {
 	Name        string // canonical name as evaluate prints it, e.g. "js"
@@ -141,27 +117,23 @@ type Score struct {
 	Temperature float32 // from NAME@T, else the default; 0 when unused
 }
 
-// ParseScore parses a score name as evaluate.ParseScore does ("js",
-// "nflowjs", "msp@10", "max-logit", ...) and keeps the logit scores: the
-// model-based ones (sml, odin, mcdropout, react) need fitted statistics or
-// extra passes that a single-pass predictor does not have.
+// ParseScore parses a score name as ood.ParseScore does ("js", "nflowjs",
+// "msp@10", "max-logit", ...) and keeps the logit scores: the model-based
+// ones (sml, odin, mcdropout, react) need fitted statistics or extra passes
+// that a single-pass predictor does not have.
 func ParseScore(name string) (Score, error) {
 	if strings.TrimSpace(name) == "" {
 		name = "js"
 	}
-	sp, err := evaluate.ParseScore(name)
+	sp, err := ood.ParseScore(name)
 	if err != nil {
 		return Score{}, fmt.Errorf("infer: %w", err)
 	}
-	ls, ok := logitScores[sp.Name]
+	sc, ok := sp.Scorer()
 	if !ok {
 		return Score{}, fmt.Errorf("infer: score %q needs more than the logits of one pass; predict and serve support js, msp, maxlogit, entropy, energy, kl and rkl (NAME@T sets the temperature)", name)
 	}
-	t := ls.defT
-	if sp.Value > 0 && t > 0 {
-		t = float32(sp.Value)
-	}
-	return Score{Name: sp.Name, Kind: ls.kind, Temperature: t}, nil
+	return Score{Name: sp.Name, Kind: sc.Kind, Temperature: sp.Temperature()}, nil
 }
 
 // String returns e.g. "js(T=2)", or the name alone for scores without a
@@ -370,22 +342,7 @@ func (p *Pipeline) scoreAndFuse(r *Result, logits, native *tensor.Tensor, thresh
 // full-resolution one: it is the score of the coarse prediction, smoothly
 // interpolated, rather than the score of interpolated logits.
 func (p *Pipeline) nativeScore(native *tensor.Tensor, h, w int) (*tensor.Tensor, error) {
-	s, err := p.scorer.Score(native)
-	if err != nil {
-		return nil, err
-	}
-	_, _, nh, nw := native.NCHW()
-	if len(s.Data) != nh*nw {
-		return nil, fmt.Errorf("%d scores for a %dx%d native grid", len(s.Data), nh, nw)
-	}
-	up, err := p.native.UpsampleNative(tensor.FromData(s.Data, 1, 1, nh, nw), h, w)
-	if err != nil {
-		return nil, err
-	}
-	if len(up.Data) != h*w {
-		return nil, fmt.Errorf("upsampled score map of shape %v for a %dx%d image", up.Shape, h, w)
-	}
-	return up, nil
+	return ood.ScoreNative(p.scorer, p.native, native, h, w)
 }
 
 // forward calls the model, one image at a time, turning a panic inside the
@@ -450,38 +407,8 @@ func (r *Result) refuse(threshold *float32) {
 	}
 	t := *threshold
 	r.Threshold = &t
-	r.Fused = FuseLabels(r.Labels, r.Scores, t, uint8(len(r.p.cfg.Classes)))
+	r.Fused = ood.FuseLabels(r.Labels, r.Scores, t, uint8(len(r.p.cfg.Classes)))
 }
-
-// FuseLabels returns the outlier-aware labels of closed-set labels and a
-// score map of the same length: anomaly where score > threshold, the label
-// elsewhere (paper Figure 4; NaN scores are never anomalous). The result
-// has min(len(labels), len(scores)) entries. It is the fusion stage of
-// Predict, exported for benchmarks and for callers that re-threshold
-// stored maps.
-func FuseLabels(labels []uint8, scores []float32, threshold float32, anomaly uint8) []uint8 {
-	n := min(len(labels), len(scores))
-	fused := make([]uint8, n)
-	// A full-HD image has two million pixels whose comparisons a branch
-	// predictor cannot guess on noisy score maps: select with a mask and
-	// split the work over the cores (blocks of fuseBlock pixels, so small
-	// images stay serial).
-	tensor.ParallelFor((n+fuseBlock-1)/fuseBlock, func(s, e int) {
-		lo, hi := s*fuseBlock, min(e*fuseBlock, n)
-		l, sc, f := labels[lo:hi], scores[lo:hi], fused[lo:hi]
-		for i, c := range l {
-			m := uint8(0)
-			if sc[i] > threshold {
-				m = 0xff
-			}
-			f[i] = c&^m | anomaly&m
-		}
-	})
-	return fused
-}
-
-// fuseBlock is the number of pixels per parallel work item of FuseLabels.
-const fuseBlock = 1 << 16
 
 // WithThreshold returns a copy of r fused at another threshold (nil = no
 // fusion), without running the model again. The score map, closed-set

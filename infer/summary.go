@@ -6,7 +6,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/nflowjs/nflowjs/metrics"
+	"github.com/nflowjs/nflowjs/internal/regions"
 	"github.com/nflowjs/nflowjs/ood"
 )
 
@@ -75,23 +75,6 @@ const OverFlagWarning = "the threshold flags %.0f%% of this image: the anomaly s
 const NoThresholdWarning = "no threshold: none was given and the model bundle has no calibrated threshold for this score " +
 	"(run `nflowjs calibrate` or pass --threshold); only the closed-set segmentation and the score map are produced"
 
-// scoreBounds returns the natural range of kind's score for k classes, or
-// ok = false for unbounded scores.
-func scoreBounds(kind ood.Kind, k int) (lo, hi float32, ok bool) {
-	lnK := math.Log(float64(k))
-	switch kind {
-	case ood.NFlowJS:
-		return float32(-ood.JSMax(k)), 0, true
-	case ood.MSP:
-		return -1, float32(-1 / float64(k)), true
-	case ood.Entropy:
-		return 0, float32(lnK), true
-	case ood.ReverseKL:
-		return float32(-lnK), 0, true
-	}
-	return 0, 0, false
-}
-
 func (r *Result) summarize(source string) {
 	p := r.p
 	w, h := r.Input.W, r.Input.H
@@ -117,7 +100,7 @@ func (r *Result) summarize(source string) {
 	} else {
 		lo, hi = 0, 0
 	}
-	if blo, bhi, ok := scoreBounds(p.score.Kind, len(p.cfg.Classes)); ok {
+	if blo, bhi, ok := (ood.ScoreSpec{Name: p.score.Name}).Bounds(len(p.cfg.Classes)); ok {
 		r.Range = [2]float32{blo, bhi}
 	} else {
 		if !(hi > lo) {
@@ -153,11 +136,11 @@ func (r *Result) summarize(source string) {
 	r.Summary = s
 }
 
-// components labels the 8-connected regions of mask with metrics.Label8
+// components labels the 8-connected regions of mask with regions.Label8
 // (the labelling the SMIYC component metrics use) and returns the largest
 // max of them with their boxes and score statistics, plus the total count.
 func components(mask []bool, scores []float32, w, h, maxN int) ([]Component, int) {
-	lab, n := metrics.Label8(mask, h, w)
+	lab, n := regions.Label8(mask, h, w)
 	// Accumulate per component in slices indexed by label (labels are
 	// 1..n in raster order of their first pixel; a map per pixel would
 	// dominate the summary of a full-HD image).

@@ -1,6 +1,10 @@
 package metrics
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/nflowjs/nflowjs/internal/regions"
+)
 
 // ComponentConfig holds the parameters of the SMIYC component-level
 // evaluation (Chan et al., "SegmentMeIfYouCan", NeurIPS 2021 Datasets and
@@ -98,8 +102,8 @@ func (c *Components) AddMasks(pred, gt []bool, labels []uint8, h, w int, ignore 
 	for i := range p {
 		p[i] = pred[i] && roi[i]
 	}
-	gl, ng := Label8(gt, h, w)
-	pl, np := Label8(p, h, w)
+	gl, ng := regions.Label8(gt, h, w)
+	pl, np := regions.Label8(p, h, w)
 	gSize := make([]int64, ng+1)
 	pSize := make([]int64, np+1)
 	for i := 0; i < n; i++ {
@@ -191,81 +195,4 @@ func (c *Components) Result() ComponentResult {
 	}
 	r.MeanF1 = mean(r.F1)
 	return r
-}
-
-// Label8 labels the 8-connected components of the h×w mask with 1..n
-// (0 = off), in raster order of their first pixel, by two-pass
-// union-find, and returns the labels and n. The SMIYC component metrics
-// use it, and so does the prediction summary (package infer), so both
-// count the same regions.
-func Label8(mask []bool, h, w int) ([]int32, int) {
-	lab := make([]int32, h*w)
-	parent := []int32{0}
-	find := func(x int32) int32 {
-		for parent[x] != x {
-			parent[x] = parent[parent[x]]
-			x = parent[x]
-		}
-		return x
-	}
-	union := func(a, b int32) {
-		a, b = find(a), find(b)
-		if a < b {
-			parent[b] = a
-		} else if b < a {
-			parent[a] = b
-		}
-	}
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			i := y*w + x
-			if !mask[i] {
-				continue
-			}
-			var l int32
-			// Neighbours already visited: W, NW, N, NE.
-			try := func(j int) {
-				if lab[j] == 0 {
-					return
-				}
-				if l == 0 {
-					l = lab[j]
-				} else {
-					union(l, lab[j])
-				}
-			}
-			if x > 0 {
-				try(i - 1)
-			}
-			if y > 0 {
-				if x > 0 {
-					try(i - w - 1)
-				}
-				try(i - w)
-				if x+1 < w {
-					try(i - w + 1)
-				}
-			}
-			if l == 0 {
-				l = int32(len(parent))
-				parent = append(parent, l)
-			}
-			lab[i] = l
-		}
-	}
-	// Compact the roots to 1..n in raster order.
-	next := int32(0)
-	final := make([]int32, len(parent))
-	for i := range lab {
-		if lab[i] == 0 {
-			continue
-		}
-		r := find(lab[i])
-		if final[r] == 0 {
-			next++
-			final[r] = next
-		}
-		lab[i] = final[r]
-	}
-	return lab, int(next)
 }

@@ -101,8 +101,14 @@ func TestOrientation(t *testing.T) {
 		}
 	}
 	lt := tensor.FromData(data, 1, k, 1, hw)
-	for kind := Kind(0); kind < numKinds; kind++ {
-		s, err := NewScorer(kind, 0).Score(lt)
+	for _, name := range ScoreNames() {
+		sp, _ := ParseScore(name)
+		sc, ok := sp.Scorer()
+		if !ok {
+			continue
+		}
+		kind := sc.Kind
+		s, err := sc.Score(lt)
 		if err != nil {
 			t.Fatal(err)
 		}

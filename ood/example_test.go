@@ -28,9 +28,32 @@ func ExampleFuse() {
 		3, 0, 0, // class 0
 		0, 3, 0, // class 1
 	}, 1, 2, 1, 3)
-	scores, _ := ood.NewScorer(ood.NFlowJS, 0).Score(logits)
+	js, _ := ood.ParseScore("js") // NFlowJS at its default T = 2
+	scorer, _ := js.Scorer()
+	scores, _ := scorer.Score(logits)
 	labels, _ := ood.Fuse(logits, scores, -0.01) // anomaly label is 2
 	fmt.Println(labels)
 	// Output:
 	// [0 1 2]
+}
+
+func ExampleParseScore() {
+	for _, name := range []string{"js", "nflowjs", "js@0.5", "msp@10", "react@0.99", "maxlogit"} {
+		sp, err := ood.ParseScore(name)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Printf("%-10s -> %-10s T=%g\n", name, sp, sp.Temperature())
+	}
+	_, err := ood.ParseScore("softmax")
+	fmt.Println(err != nil)
+	// Output:
+	// js         -> js         T=2
+	// nflowjs    -> js         T=2
+	// js@0.5     -> js@0.5     T=0.5
+	// msp@10     -> msp@10     T=10
+	// react@0.99 -> react@0.99 T=0
+	// maxlogit   -> maxlogit   T=0
+	// true
 }

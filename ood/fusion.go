@@ -27,15 +27,40 @@ func Fuse(logits, scores *tensor.Tensor, threshold float32) ([]uint8, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]uint8, len(arg))
+	labels := make([]uint8, len(arg))
 	for i, c := range arg {
-		if scores.Data[i] > threshold {
-			out[i] = uint8(k)
-		} else {
-			out[i] = uint8(c)
-		}
+		labels[i] = uint8(c)
 	}
-	return out, nil
+	return FuseLabels(labels, scores.Data, threshold, uint8(k)), nil
+}
+
+// fuseBlock is the number of pixels per parallel work item of FuseLabels.
+const fuseBlock = 1 << 16
+
+// FuseLabels is Fuse from closed-set labels (the argmax, already
+// computed): each pixel keeps its class, or becomes anomaly where its
+// score exceeds threshold (paper Figure 4; NaN scores are never
+// anomalous). The result has min(len(labels), len(scores)) entries.
+// Changing the threshold then needs no logits (predict, serve's slider).
+func FuseLabels(labels []uint8, scores []float32, threshold float32, anomaly uint8) []uint8 {
+	n := min(len(labels), len(scores))
+	fused := make([]uint8, n)
+	// A full-HD image has two million pixels whose comparisons a branch
+	// predictor cannot guess on noisy score maps: select with a mask and
+	// split the work over the cores (blocks of fuseBlock pixels, so small
+	// images stay serial).
+	tensor.ParallelFor((n+fuseBlock-1)/fuseBlock, func(s, e int) {
+		lo, hi := s*fuseBlock, min(e*fuseBlock, n)
+		l, sc, f := labels[lo:hi], scores[lo:hi], fused[lo:hi]
+		for i, c := range l {
+			m := uint8(0)
+			if sc[i] > threshold {
+				m = 0xff
+			}
+			f[i] = c&^m | anomaly&m
+		}
+	})
+	return fused
 }
 
 // CalibrateThreshold returns the threshold δ for Fuse that reaches the given

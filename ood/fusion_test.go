@@ -109,3 +109,28 @@ func TestDivergences(t *testing.T) {
 		}
 	}
 }
+
+// FuseLabels is the plain per-pixel rule, over several parallel blocks.
+func TestFuseLabels(t *testing.T) {
+	const n = 3<<16 + 123
+	rng := rand.New(rand.NewPCG(8, 8))
+	labels, scores := make([]uint8, n), make([]float32, n)
+	for i := range labels {
+		labels[i] = uint8(rng.IntN(19))
+		scores[i] = float32(rng.NormFloat64())
+	}
+	scores[5], scores[6], scores[7] = float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))
+	got := FuseLabels(labels, scores, 0.25, 19)
+	for i, c := range labels {
+		want := c
+		if scores[i] > 0.25 {
+			want = 19
+		}
+		if got[i] != want {
+			t.Fatalf("pixel %d: %d, want %d", i, got[i], want)
+		}
+	}
+	if len(FuseLabels(labels[:10], scores[:7], 0, 19)) != 7 {
+		t.Error("length is not the shorter input's")
+	}
+}

@@ -36,23 +36,6 @@ type LogitScorer struct {
 	T    float32
 }
 
-// NewScorer returns the Scorer of kind with the paper's temperatures when
-// T <= 0: 2 for the divergence scores and 10 for MSP (paper section 6.1),
-// 1 otherwise.
-func NewScorer(kind Kind, T float32) LogitScorer {
-	if T <= 0 {
-		switch kind {
-		case NFlowJS, KLUniform, ReverseKL:
-			T = DefaultT
-		case MSP:
-			T = 10
-		default:
-			T = 1
-		}
-	}
-	return LogitScorer{Kind: kind, T: T}
-}
-
 // Name returns the kind and temperature, e.g. "nflowjs(T=2)".
 func (s LogitScorer) Name() string { return fmt.Sprintf("%v(T=%g)", s.Kind, s.T) }
 

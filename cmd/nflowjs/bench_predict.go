@@ -151,7 +151,7 @@ func benchPredictCPU(out map[string]any, name string, m *seg.Model, img *dataset
 		fullScore = append(fullScore, cpuTime(func() {
 			var s *tensor.Tensor
 			if s, err = ood.JSAnomaly(logits, ood.DefaultT); err == nil {
-				infer.FuseLabels(labels, s.Data, thr, predictBenchClasses)
+				ood.FuseLabels(labels, s.Data, thr, predictBenchClasses)
 			}
 		}))
 		if err != nil {
@@ -172,7 +172,7 @@ func benchPredictCPU(out map[string]any, name string, m *seg.Model, img *dataset
 			}
 			_, _, nh, nw := native.NCHW()
 			if s, err = m.UpsampleNative(tensor.FromData(s.Data, 1, 1, nh, nw), h, w); err == nil {
-				infer.FuseLabels(labels, s.Data, thr, predictBenchClasses)
+				ood.FuseLabels(labels, s.Data, thr, predictBenchClasses)
 			}
 		}))
 		if err != nil {

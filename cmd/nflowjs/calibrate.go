@@ -10,6 +10,7 @@ import (
 	"github.com/nflowjs/nflowjs/dataset"
 	"github.com/nflowjs/nflowjs/evaluate"
 	"github.com/nflowjs/nflowjs/models/seg"
+	"github.com/nflowjs/nflowjs/ood"
 )
 
 func init() {
@@ -39,7 +40,7 @@ user of predict or serve sees (the demo's served model uses --fpr 0.05).
 map 'predict --score-res native' thresholds (model.json then says so).
 
 --score defaults to the bundle's score (model.json "score"). Scores:
-` + evaluate.ScoreHelp(),
+` + ood.ScoreHelp(),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opt, err := f.options(cmd.ErrOrStderr())
@@ -54,11 +55,11 @@ map 'predict --score-res native' thresholds (model.json then says so).
 				// The bundle's score at the bundle's temperature: "js" alone
 				// would mean the default T and overwrite, say, T = 0.5.
 				score = b.Info.Score
-				if sp, err := evaluate.ParseScore(score); err == nil && sp.HasTemperature() && sp.Value == 0 && b.Info.Temperature > 0 {
+				if sp, err := ood.ParseScore(score); err == nil && sp.HasTemperature() && sp.Value == 0 && b.Info.Temperature > 0 {
 					score = fmt.Sprintf("%s@%g", score, b.Info.Temperature)
 				}
 			}
-			if _, err := evaluate.ParseScore(score); err != nil {
+			if _, err := ood.ParseScore(score); err != nil {
 				return err
 			}
 			s, err := evalOpenSplit(ds, f.calibSplit, "calibration")

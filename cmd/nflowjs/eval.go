@@ -149,7 +149,7 @@ func evalOpenSplit(ds *dataset.Dataset, name, what string) (*dataset.Split, erro
 // needsFit reports whether any score is fitted on training images.
 func evalNeedsFit(scores []string) bool {
 	for _, s := range scores {
-		if sp, err := evaluate.ParseScore(s); err == nil && (sp.Name == "react" || sp.Name == "sml") {
+		if sp, err := ood.ParseScore(s); err == nil && (sp.Name == "react" || sp.Name == "sml") {
 			return true
 		}
 	}
@@ -170,7 +170,7 @@ threshold calibrated on --calib-split at --tpr (default val, TPR 95%; or with
 closed-set mIoU. --json prints a JSON list with one object per score.
 
 Scores (higher = more anomalous for all; NAME@V sets the bracketed parameter):
-` + evaluate.ScoreHelp() + `
+` + ood.ScoreHelp() + `
 react and sml are fitted on --fit-images images of --fit-split (train).
 If --calib-split is "none" (or left at its default and the dataset has no val
 split), open-mIoU uses the threshold stored in model.json by "nflowjs
@@ -191,7 +191,7 @@ segmentation and the fusion keep the full-resolution logits.`,
 					opt.Scores = append(opt.Scores, s)
 				}
 			}
-			if _, err := evaluate.ParseScores(opt.Scores); err != nil {
+			if _, err := ood.ParseScores(opt.Scores); err != nil {
 				return err
 			}
 			b, ds, err := f.open()
@@ -217,7 +217,7 @@ segmentation and the fusion keep the full-resolution logits.`,
 				}
 			}
 			if b.Model.Config().Dropout == 0 && slices.ContainsFunc(opt.Scores, func(s string) bool {
-				sp, _ := evaluate.ParseScore(s)
+				sp, _ := ood.ParseScore(s)
 				return sp.Name == "mcdropout"
 			}) {
 				return fmt.Errorf("score mcdropout needs head dropout, but model %s has none (config dropout 0)", f.model)
@@ -241,7 +241,7 @@ segmentation and the fusion keep the full-resolution logits.`,
 	f.register(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&f.evalSplit, "split", dataset.SplitTest, "split to evaluate")
-	fl.StringVar(&scores, "scores", "msp,maxlogit,entropy,energy,js", "comma-separated OOD scores ("+strings.Join(evaluate.ScoreNames(), ", ")+")")
+	fl.StringVar(&scores, "scores", "msp,maxlogit,entropy,energy,js", "comma-separated OOD scores ("+strings.Join(ood.ScoreNames(), ", ")+")")
 	fl.StringVar(&f.calibSplit, "calib-split", dataset.SplitVal, `split the open-mIoU thresholds are calibrated on ("none" to skip)`)
 	fl.StringVar(&f.protocol, "protocol", "pooled", "pixel-metric aggregation: pooled or per-image")
 	fl.StringVar(&f.engine, "engine", "exact", "metrics engine: exact or streaming")
