@@ -68,12 +68,12 @@ type Config struct {
 	Colors [][3]uint8
 	// Mean and Std normalise images as training did: (v/255 − Mean)/Std.
 	Mean, Std [3]float32
-	// Score names the anomaly score as package evaluate does: "js"
+	// Score names the anomaly score as package ood does: "js"
 	// (NFlowJS, paper eq. 7; the default), "msp", "maxlogit", "entropy",
 	// "energy", "kl" or "rkl", optionally NAME@T.
 	Score string
 	// Temperature > 0 replaces the score's temperature (default: the
-	// NAME@T value or evaluate's default, 2 for js and 1 for msp).
+	// NAME@T value or the default of ood's registry, 2 for js and 1 for msp).
 	Temperature float32
 	// Threshold δ of the outlier-aware fusion (paper Figure 4): pixels
 	// with score > δ become anomalies. nil = not calibrated: no fused
@@ -112,7 +112,7 @@ type Pipeline struct {
 
 // Score is a parsed score name.
 type Score struct {
-	Name        string // canonical name as evaluate prints it, e.g. "js"
+	Name        string // canonical name (ood registry), e.g. "js"
 	Kind        ood.Kind
 	Temperature float32 // from NAME@T, else the default; 0 when unused
 }
