@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/nflowjs/nflowjs/internal/convention"
 )
 
 // MetaFile is the name of the dataset description at the root of a dataset
@@ -14,8 +16,8 @@ const MetaFile = "dataset.json"
 
 // Default label values for void pixels and anomalous (OOD) pixels.
 const (
-	DefaultIgnoreLabel  = 255
-	DefaultAnomalyLabel = 254
+	DefaultIgnoreLabel  = convention.IgnoreLabel
+	DefaultAnomalyLabel = convention.AnomalyLabel
 )
 
 // Meta is the content of DATASET/dataset.json.

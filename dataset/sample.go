@@ -1,5 +1,7 @@
 package dataset
 
+import "github.com/nflowjs/nflowjs/internal/convention"
+
 // Sample is one decoded example: an image, its label map and, when the
 // dataset has one, a depth map, all of the same H×W size.
 type Sample struct {
@@ -26,8 +28,8 @@ func (s *Sample) H() int { return s.Image.H }
 // ImageNet statistics on [0, 1] RGB, the normalisation every torchvision
 // backbone (and so the DenseNet/LDN models of the paper) is pre-trained with.
 var (
-	DefaultMean = [3]float32{0.485, 0.456, 0.406}
-	DefaultStd  = [3]float32{0.229, 0.224, 0.225}
+	DefaultMean = convention.Mean
+	DefaultStd  = convention.Std
 )
 
 // CHW returns the image as float32 planes (C=3, then H, then W), normalised

@@ -12,8 +12,8 @@ import (
 	"path/filepath"
 
 	"github.com/nflowjs/nflowjs/checkpoint"
-	"github.com/nflowjs/nflowjs/dataset"
 	"github.com/nflowjs/nflowjs/internal/atomicfile"
+	"github.com/nflowjs/nflowjs/internal/convention"
 	"github.com/nflowjs/nflowjs/nn"
 )
 
@@ -38,7 +38,7 @@ type BundleInfo struct {
 	// Mean and Std normalise input images: (v/255 − Mean[c]) / Std[c].
 	Mean [3]float32 `json:"mean"`
 	Std  [3]float32 `json:"std"`
-	// Label encoding of the training data (dataset.Meta).
+	// Label encoding of the training data (dataset.Meta of its dataset).
 	IgnoreLabel  int `json:"ignore_label"`
 	AnomalyLabel int `json:"anomaly_label"`
 	UnknownLabel int `json:"unknown_label,omitempty"`
@@ -194,6 +194,6 @@ func LoadBundle(dir string) (*Bundle, error) {
 // fields.
 func NewInfo(m *Model, classes []string, score, stage string) BundleInfo {
 	return BundleInfo{Config: m.Config(), Classes: classes, Score: score, Stage: stage, Temperature: DefaultTemperature,
-		Mean: dataset.DefaultMean, Std: dataset.DefaultStd,
-		IgnoreLabel: dataset.DefaultIgnoreLabel, AnomalyLabel: dataset.DefaultAnomalyLabel}
+		Mean: convention.Mean, Std: convention.Std,
+		IgnoreLabel: convention.IgnoreLabel, AnomalyLabel: convention.AnomalyLabel}
 }
