@@ -6,6 +6,8 @@ import (
 	"math"
 
 	"golang.org/x/sys/cpu"
+
+	"github.com/nflowjs/nflowjs/internal/cephes"
 )
 
 var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
@@ -37,11 +39,11 @@ func newJSConsts(k int, invT, sign float32) *jsConsts {
 	return &jsConsts{
 		invT: bc(invT), fK: bc(fk), invK: bc(1 / fk), logK: bc(log32(fk)), halfSign: bc(0.5 * sign),
 		one: bc(1), twoLn2: bc(twoLn2f), expLo: bc(expLo),
-		log2e: bc(log2e), half: bc(0.5), c1: bc(lnC1), c2: bc(lnC2),
-		ep0: bc(expP0), ep1: bc(expP1), ep2: bc(expP2), ep3: bc(expP3), ep4: bc(expP4), ep5: bc(expP5),
-		i127: bcBits(127), mantMask: bcBits(0x007fffff), halfBits: bcBits(0x3f000000), sqrthf: bc(sqrthf),
-		lp0: bc(logP0), lp1: bc(logP1), lp2: bc(logP2), lp3: bc(logP3), lp4: bc(logP4), lp5: bc(logP5),
-		lp6: bc(logP6), lp7: bc(logP7), lp8: bc(logP8), negHalf: bc(-0.5),
+		log2e: bc(cephes.Log2e), half: bc(0.5), c1: bc(cephes.LnC1), c2: bc(cephes.LnC2),
+		ep0: bc(cephes.ExpP0), ep1: bc(cephes.ExpP1), ep2: bc(cephes.ExpP2), ep3: bc(cephes.ExpP3), ep4: bc(cephes.ExpP4), ep5: bc(cephes.ExpP5),
+		i127: bcBits(127), mantMask: bcBits(0x007fffff), halfBits: bcBits(0x3f000000), sqrthf: bc(cephes.SqrtHalf),
+		lp0: bc(cephes.LogP0), lp1: bc(cephes.LogP1), lp2: bc(cephes.LogP2), lp3: bc(cephes.LogP3), lp4: bc(cephes.LogP4), lp5: bc(cephes.LogP5),
+		lp6: bc(cephes.LogP6), lp7: bc(cephes.LogP7), lp8: bc(cephes.LogP8), negHalf: bc(-0.5),
 		i126: bcBits(126),
 	}
 }

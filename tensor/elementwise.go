@@ -3,6 +3,8 @@ package tensor
 import (
 	"fmt"
 	"math"
+
+	"github.com/nflowjs/nflowjs/internal/cephes"
 )
 
 // elemGrain is the smallest number of elements worth a goroutine in the
@@ -174,21 +176,11 @@ func Map(x *Tensor, f func(float32) float32) *Tensor {
 	})
 }
 
-// Constants of the Cephes single-precision exponential: ln 2 split in a
-// part exact in float32 (expC1) and a correction (expC2), and the minimax
-// polynomial for eʳ on |r| <= ln2/2.
+// The range of expf's finite, non-zero results; the Cephes constants and
+// polynomial are package internal/cephes, shared with ood.
 const (
 	expHi = 88.72283905206835 // ln(MaxFloat32)
 	expLo = -103.97207708     // below this eˣ rounds to 0 in float32
-	log2e = 1.44269504088896341
-	expC1 = 0.693359375
-	expC2 = -2.12194440e-4
-	expP0 = 1.9875691500e-4
-	expP1 = 1.3981999507e-3
-	expP2 = 8.3334519073e-3
-	expP3 = 4.1665795894e-2
-	expP4 = 1.6666665459e-1
-	expP5 = 5.0000001201e-1
 )
 
 // expf is eˣ in float32 arithmetic (Cephes expf, relative error about
@@ -204,11 +196,9 @@ func expf(x float32) float32 {
 		return 0
 	}
 	// x = n·ln2 + r with |r| <= ln2/2, then eˣ = 2ⁿ·eʳ.
-	fn := float32(math.Floor(float64(x*log2e + 0.5)))
-	r := x - fn*expC1 - fn*expC2
-	r2 := r * r
-	p := ((((expP0*r+expP1)*r+expP2)*r+expP3)*r+expP4)*r + expP5
-	p = p*r2 + r + 1
+	fn := float32(math.Floor(float64(x*cephes.Log2e + 0.5)))
+	r := x - fn*cephes.LnC1 - fn*cephes.LnC2
+	p := cephes.ExpCore(r)
 	// n ∈ [−150, 128] does not fit a float32 exponent, n/2 does: scale by
 	// 2^n1 (exact) then 2^n2, which rounds once if the result is subnormal.
 	n := int32(fn)
