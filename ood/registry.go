@@ -24,7 +24,10 @@ type ScoreDef struct {
 	// Param is what NAME@V sets: "T" (temperature), "K" (passes), "c"
 	// (percentile) or "" (no parameter).
 	Param string
-	Help  string
+	// Fitted scores need statistics fitted on training images (a fit
+	// split) before they can score.
+	Fitted bool
+	Help   string
 }
 
 // scoreDefs lists every score, in the order ScoreNames prints them.
@@ -43,13 +46,13 @@ var scoreDefs = []ScoreDef{
 		Help: "−KL(U‖softmax(l/T)) (T = 2)"},
 	{Name: "rkl", Aliases: []string{"reverse-kl"}, Kind: ReverseKL, Logit: true, DefaultT: DefaultT, Param: "T",
 		Help: "−KL(softmax(l/T)‖U) (T = 2)"},
-	{Name: "sml",
+	{Name: "sml", Fitted: true,
 		Help: "standardized max-logit, class statistics fitted on the fit split (train)"},
 	{Name: "odin", Param: "T", DefaultT: DefaultODINTemperature,
 		Help: "ODIN: input perturbation (eps = 0.0014) + −MSP at T (T = 1000)"},
 	{Name: "mcdropout", Aliases: []string{"mc-dropout", "mcd"}, Param: "K",
 		Help: "MC dropout: K stochastic passes, entropy (or −MSP) of the mean softmax (K = 8)"},
-	{Name: "react", Param: "c",
+	{Name: "react", Param: "c", Fitted: true,
 		Help: "ReAct: features clipped at the c-th percentile of training activations, energy (c = 0.9)"},
 }
 

@@ -66,10 +66,8 @@ map 'predict --score-res native' thresholds (model.json then says so).
 			if err != nil {
 				return err
 			}
-			if evalNeedsFit([]string{score}) {
-				if opt.FitSplit, err = evalOpenSplit(ds, f.fitSplit, "fit"); err != nil {
-					return fmt.Errorf("react and sml are fitted on training images: %w", err)
-				}
+			if opt.FitSplit, err = f.openFitSplit(ds, []string{score}); err != nil {
+				return err
 			}
 			c, err := evaluate.Calibrate(b, s, score, f.tpr, opt)
 			if err != nil {

@@ -146,14 +146,19 @@ func evalOpenSplit(ds *dataset.Dataset, name, what string) (*dataset.Split, erro
 	return ds.Split(name)
 }
 
-// needsFit reports whether any score is fitted on training images.
-func evalNeedsFit(scores []string) bool {
+// openFitSplit opens --fit-split if one of scores is fitted on training
+// images (react, sml), else returns nil.
+func (f *evalFlags) openFitSplit(ds *dataset.Dataset, scores []string) (*dataset.Split, error) {
 	for _, s := range scores {
-		if sp, err := ood.ParseScore(s); err == nil && (sp.Name == "react" || sp.Name == "sml") {
-			return true
+		if sp, err := ood.ParseScore(s); err == nil && sp.Def().Fitted {
+			fit, err := evalOpenSplit(ds, f.fitSplit, "fit")
+			if err != nil {
+				return nil, fmt.Errorf("%s is fitted on training images: %w", sp.Name, err)
+			}
+			return fit, nil
 		}
 	}
-	return false
+	return nil, nil
 }
 
 func newEvalCmd() *cobra.Command {
@@ -211,10 +216,8 @@ segmentation and the fusion keep the full-resolution logits.`,
 					fmt.Fprintf(cmd.ErrOrStderr(), "eval: dataset has no %s split; open-mIoU only from model.json\n", c)
 				}
 			}
-			if evalNeedsFit(opt.Scores) {
-				if opt.FitSplit, err = evalOpenSplit(ds, f.fitSplit, "fit"); err != nil {
-					return fmt.Errorf("react and sml are fitted on training images: %w", err)
-				}
+			if opt.FitSplit, err = f.openFitSplit(ds, opt.Scores); err != nil {
+				return err
 			}
 			if b.Model.Config().Dropout == 0 && slices.ContainsFunc(opt.Scores, func(s string) bool {
 				sp, _ := ood.ParseScore(s)
