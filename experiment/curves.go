@@ -16,10 +16,10 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/nflowjs/nflowjs/dataset"
 	"github.com/nflowjs/nflowjs/internal/atomicfile"
+	"github.com/nflowjs/nflowjs/internal/plotpng"
 	"github.com/nflowjs/nflowjs/metrics"
 	"github.com/nflowjs/nflowjs/models/seg"
 	"github.com/nflowjs/nflowjs/ood"
@@ -262,7 +262,7 @@ func histogramFigure(models []CurveModel, all []*pixelScores, path string) error
 		p.Legend.Top = true
 		row[j] = p
 	}
-	return saveGrid([][]*plot.Plot{row}, vg.Length(len(models))*4.5*vg.Inch, 3.5*vg.Inch, path)
+	return plotpng.SaveGrid(path, [][]*plot.Plot{row}, vg.Length(len(models))*4.5*vg.Inch, 3.5*vg.Inch, curveTiles)
 }
 
 // prROCFigure draws the ROC (left) and PR (right) curves of every model.
@@ -305,31 +305,9 @@ func prROCFigure(models []CurveModel, all []*pixelScores, path string) error {
 	roc.Legend.Left, roc.Legend.Top = false, false
 	roc.Legend.YOffs = vg.Points(10)
 	pr.Legend.Top = true
-	return saveGrid([][]*plot.Plot{{roc, pr}}, 9*vg.Inch, 4*vg.Inch, path)
+	return plotpng.SaveGrid(path, [][]*plot.Plot{{roc, pr}}, 9*vg.Inch, 4*vg.Inch, curveTiles)
 }
 
-// saveGrid draws plots in a grid into a PNG file.
-func saveGrid(grid [][]*plot.Plot, w, h vg.Length, path string) error {
-	img := vgimg.New(w, h)
-	dc := draw.New(img)
-	t := draw.Tiles{Rows: len(grid), Cols: len(grid[0]), PadX: vg.Millimeter * 5, PadY: vg.Millimeter * 4,
-		PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 3, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2}
-	canvases := plot.Align(grid, t, dc)
-	for i, row := range grid {
-		for j, p := range row {
-			p.Draw(canvases[i][j])
-		}
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("experiment: %w", err)
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		f.Close()
-		return fmt.Errorf("experiment: writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("experiment: %w", err)
-	}
-	return nil
-}
+// curveTiles is the padding of the histogram and curve figures.
+var curveTiles = draw.Tiles{PadX: vg.Millimeter * 5, PadY: vg.Millimeter * 4,
+	PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 3, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2}

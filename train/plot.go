@@ -1,7 +1,6 @@
 package train
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"image/color"
@@ -11,9 +10,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 
-	"github.com/nflowjs/nflowjs/internal/atomicfile"
+	"github.com/nflowjs/nflowjs/internal/plotpng"
 )
 
 // ErrNoFinitePoints is returned (wrapped) by PlotCurves and PlotPanels
@@ -68,25 +66,11 @@ func PlotPanels(path string, panelHeight vg.Length, panels ...Panel) error {
 	if len(plots) == 0 {
 		return fmt.Errorf("%w: %s", ErrNoFinitePoints, path)
 	}
-	img := vgimg.New(plotWidth, panelHeight*vg.Length(len(plots)))
-	dc := draw.New(img)
-	if len(plots) == 1 {
-		plots[0].Draw(dc)
-	} else {
-		grid := make([][]*plot.Plot, len(plots))
-		for i, p := range plots {
-			grid[i] = []*plot.Plot{p}
-		}
-		canvases := plot.Align(grid, draw.Tiles{Rows: len(plots), Cols: 1}, dc)
-		for i, p := range plots {
-			p.Draw(canvases[i][0])
-		}
+	grid := make([][]*plot.Plot, len(plots))
+	for i, p := range plots {
+		grid[i] = []*plot.Plot{p}
 	}
-	var buf bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
-		return fmt.Errorf("train: plot: %w", err)
-	}
-	return atomicfile.WriteFile(path, buf.Bytes())
+	return plotpng.SaveGrid(path, grid, plotWidth, panelHeight*vg.Length(len(plots)), draw.Tiles{})
 }
 
 // newPlot builds the plot of one panel, or nil if it has no finite point.

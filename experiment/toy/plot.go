@@ -5,17 +5,15 @@ import (
 	"image"
 	"image/color"
 	"math"
-	"os"
-	"path/filepath"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/nflowjs/nflowjs/dataset/synth"
+	"github.com/nflowjs/nflowjs/internal/plotpng"
 	"github.com/nflowjs/nflowjs/ood"
 )
 
@@ -164,7 +162,7 @@ func Figure2(r *Result, path string) error {
 	if err != nil {
 		return fmt.Errorf("toy: %w", err)
 	}
-	return saveGrid([][]*plot.Plot{{left, right}}, 9*vg.Inch, 4.5*vg.Inch, path)
+	return plotpng.SaveGrid(path, [][]*plot.Plot{{left, right}}, 9*vg.Inch, 4.5*vg.Inch, gridTiles)
 }
 
 // Figure3Left writes the f-divergences to the uniform distribution in the
@@ -200,36 +198,7 @@ func Figure3Left(path string) error {
 	p.Legend.Top = true
 	p.Legend.XOffs = -vg.Points(95)
 	p.Legend.YOffs = -vg.Points(15)
-	return saveGrid([][]*plot.Plot{{p}}, 5*vg.Inch, 4*vg.Inch, path)
-}
-
-// saveGrid draws plots in a grid into a PNG file.
-func saveGrid(grid [][]*plot.Plot, w, h vg.Length, path string) error {
-	img := vgimg.New(w, h)
-	dc := draw.New(img)
-	t := draw.Tiles{Rows: len(grid), Cols: len(grid[0]), PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
-		PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2}
-	canvases := plot.Align(grid, t, dc)
-	for i, row := range grid {
-		for j, p := range row {
-			p.Draw(canvases[i][j])
-		}
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("toy: %w", err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("toy: %w", err)
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		f.Close()
-		return fmt.Errorf("toy: writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("toy: %w", err)
-	}
-	return nil
+	return plotpng.SaveGrid(path, [][]*plot.Plot{{p}}, 5*vg.Inch, 4*vg.Inch, gridTiles)
 }
 
 // Outliers returns the test split's outlier points (for plots and tests).
@@ -242,3 +211,7 @@ func (r *Result) Outliers() [][2]float32 {
 	}
 	return out
 }
+
+// gridTiles is the padding of the toy's figures.
+var gridTiles = draw.Tiles{PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
+	PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2}
