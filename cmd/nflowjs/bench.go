@@ -5,43 +5,11 @@ import (
 	"fmt"
 	"runtime"
 	"sort"
-	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/nflowjs/nflowjs/bench"
 )
-
-// A benchWorkload mirrors one workload of ../shared/bench/torch_reference.py:
-// same shapes, same JSON keys, so the two can be compared line by line.
-type benchWorkload struct {
-	name string
-	run  func() (map[string]any, error)
-}
-
-var benchWorkloads = map[string]benchWorkload{}
-
-// registerWorkload is called from init functions of the bench_*.go files.
-func registerWorkload(name string, run func() (map[string]any, error)) {
-	if _, dup := benchWorkloads[name]; dup {
-		panic("bench: workload registered twice: " + name)
-	}
-	benchWorkloads[name] = benchWorkload{name: name, run: run}
-}
-
-// medianMS runs fn warmup times, then iters timed times, and returns the
-// median wall time in milliseconds (the statistic the torch script uses).
-func medianMS(fn func(), warmup, iters int) float64 {
-	for i := 0; i < warmup; i++ {
-		fn()
-	}
-	times := make([]float64, iters)
-	for i := range times {
-		t0 := time.Now()
-		fn()
-		times[i] = float64(time.Since(t0).Nanoseconds()) / 1e6
-	}
-	sort.Float64s(times)
-	return times[len(times)/2]
-}
 
 func init() {
 	var only string
@@ -50,20 +18,13 @@ func init() {
 		Use:   "bench",
 		Short: "Time the shared benchmark workloads (compare with ../shared/bench/torch_reference.py)",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			names := make([]string, 0, len(benchWorkloads))
-			for n := range benchWorkloads {
-				names = append(names, n)
-			}
-			sort.Strings(names)
+			names := bench.Names()
 			if only != "" {
-				if _, ok := benchWorkloads[only]; !ok {
-					return fmt.Errorf("bench: unknown workload %q (have %v)", only, names)
-				}
 				names = []string{only}
 			}
 			out := cmd.OutOrStdout()
 			for _, n := range names {
-				res, err := benchWorkloads[n].run()
+				res, err := bench.Run(n)
 				if err != nil {
 					return fmt.Errorf("bench %s: %w", n, err)
 				}

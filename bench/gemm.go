@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"math/rand/v2"
@@ -9,7 +9,7 @@ import (
 // gemm mirrors torch_reference.py's gemm workload: the product of two random
 // 1024×1024 float32 matrices, median of 20 timed runs after 3 warm-ups.
 func init() {
-	registerWorkload("gemm", func() (map[string]any, error) {
+	register("gemm", func() (map[string]any, error) {
 		const n = 1024
 		rng := rand.New(rand.NewPCG(0, 0))
 		a := make([]float32, n*n)
@@ -19,7 +19,7 @@ func init() {
 			b[i] = float32(rng.NormFloat64())
 		}
 		c := make([]float32, n*n)
-		ms := medianMS(func() {
+		ms := MedianMS(func() {
 			gemm.Sgemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n)
 		}, 3, 20)
 		return map[string]any{"ms": ms, "gflops": 2 * n * n * n / ms / 1e6}, nil

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"math/rand/v2"
@@ -13,7 +13,7 @@ import (
 // and the log-likelihood of a batch of 32 crops of 32×32, median of 5 runs
 // after 1 warm-up. There is no torch counterpart in torch_reference.py.
 func init() {
-	registerWorkload("flow", func() (map[string]any, error) {
+	register("flow", func() (map[string]any, error) {
 		cfg, err := flow.Preset("denseflow-tiny")
 		if err != nil {
 			return nil, err
@@ -29,13 +29,13 @@ func init() {
 		}
 		defer autograd.NoGrad()()
 		var runErr error
-		lpMS := medianMS(func() {
+		lpMS := MedianMS(func() {
 			if _, err := f.LogProb(autograd.Const(x), rng); err != nil {
 				runErr = err
 			}
 		}, 1, 5)
 		const n = 8
-		sMS := medianMS(func() {
+		sMS := MedianMS(func() {
 			if _, err := f.Sample(n, 64, 64, 0.8, rng); err != nil {
 				runErr = err
 			}

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"fmt"
@@ -93,17 +93,17 @@ func (b *segnetBench) forward() *tensor.Tensor {
 }
 
 func init() {
-	registerWorkload("segnet-ref", func() (map[string]any, error) {
+	register("segnet-ref", func() (map[string]any, error) {
 		b, err := newSegnetBench()
 		if err != nil {
 			return nil, err
 		}
 		var loss float32
-		train := medianMS(func() { loss = b.step() }, 3, 20)
+		train := MedianMS(func() { loss = b.step() }, 3, 20)
 		if loss != loss {
 			return nil, fmt.Errorf("segnet-ref: training diverged (loss %v)", loss)
 		}
-		fwd := medianMS(func() { b.forward() }, 3, 20)
+		fwd := MedianMS(func() { b.forward() }, 3, 20)
 		return map[string]any{"train_step_ms": train, "forward_ms": fwd}, nil
 	})
 }

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"math"
@@ -45,7 +45,7 @@ func TestSegnetRefMatchesTorchLayout(t *testing.T) {
 }
 
 // BenchmarkSegnetRef times the segnet-ref workload under `go test -bench`,
-// e.g. go test -run XXX -bench SegnetRef -cpuprofile cpu.out ./cmd/nflowjs
+// e.g. go test -run XXX -bench SegnetRef -cpuprofile cpu.out ./bench
 func BenchmarkSegnetRef(b *testing.B) {
 	s, err := newSegnetBench()
 	if err != nil {

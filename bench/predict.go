@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"fmt"
@@ -32,7 +32,7 @@ import (
 // logits, its map upsampled; see package infer). The two pipelines run
 // alternately, so that load from other processes affects both alike.
 func init() {
-	registerWorkload("predict", func() (map[string]any, error) {
+	register("predict", func() (map[string]any, error) {
 		return benchPredict([]string{"tiny", "small"}, 1024, 2048, 1, 3)
 	})
 }

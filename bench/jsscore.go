@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"math/rand/v2"
@@ -9,7 +9,7 @@ import (
 // js-score: logits 1 x 19 x 1024 x 2048 ~ N(0, 3²) -> per-pixel
 // JS(U, softmax(l/2)) in nats, as torch_reference.py's js_score.
 func init() {
-	registerWorkload("js-score", func() (map[string]any, error) {
+	register("js-score", func() (map[string]any, error) {
 		const k, h, w = 19, 1024, 2048
 		r := rand.New(rand.NewPCG(0, 0))
 		logits := make([]float32, k*h*w)
@@ -18,7 +18,7 @@ func init() {
 		}
 		dst := make([]float32, h*w)
 		var err error
-		ms := medianMS(func() {
+		ms := MedianMS(func() {
 			err = ood.JSDivergenceInto(dst, logits, 1, k, h*w, 2, 1)
 		}, 1, 5)
 		if err != nil {
