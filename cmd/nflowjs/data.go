@@ -7,8 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/nflowjs/nflowjs/dataset"
 	"github.com/spf13/cobra"
+
+	"github.com/nflowjs/nflowjs/dataset"
 )
 
 // dataCmd groups the dataset subcommands: check, show (this file) and gen

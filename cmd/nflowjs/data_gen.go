@@ -2,29 +2,13 @@ package main
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/nflowjs/nflowjs/dataset/synth"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-)
 
-// parseGenSize parses "HxW" (e.g. 128x256).
-func parseGenSize(s string) (h, w int, err error) {
-	a, b, ok := strings.Cut(strings.ToLower(s), "x")
-	if ok {
-		h, err = strconv.Atoi(a)
-		if err == nil {
-			w, err = strconv.Atoi(b)
-		}
-	}
-	if !ok || err != nil || h <= 0 || w <= 0 {
-		return 0, 0, fmt.Errorf("data gen: --size %q: want HxW, e.g. 128x256", s)
-	}
-	return h, w, nil
-}
+	"github.com/nflowjs/nflowjs/dataset/synth"
+)
 
 func init() {
 	var (
@@ -95,7 +79,7 @@ The same seed always produces byte-identical files, whatever --workers is.`,
 				cfg.TestFar = testFar
 			}
 			if f.Changed("size") {
-				if cfg.Height, cfg.Width, err = parseGenSize(size); err != nil {
+				if cfg.Height, cfg.Width, err = parseSize("data gen: --size", size, false); err != nil {
 					return err
 				}
 			}

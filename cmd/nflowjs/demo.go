@@ -47,17 +47,17 @@ and serve are calibrated to flag at most 5% of the val split's inlier pixels
 			var (
 				log, pass io.Writer
 				onStep    func(experiment.Event)
-				bar       *stepBar
+				bar       *experiment.StepBar
 			)
 			if verbose {
 				log, pass = w, w
 			} else {
-				bar = newStepBar(w, len(plan.Steps))
-				onStep = bar.event
+				bar = experiment.NewStepBar(w, len(plan.Steps))
+				onStep = bar.Event
 			}
 			res, err := runSuite(cmd.Context(), plan, p, "demo", out, runOptions{skipMissing: true}, log, pass, onStep, nil)
 			if bar != nil {
-				bar.finish()
+				bar.Finish()
 			}
 			if err != nil {
 				return err

@@ -8,11 +8,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/nflowjs/nflowjs/experiment"
@@ -208,33 +205,17 @@ func runSuite(ctx context.Context, plan *experiment.Plan, p experiment.Profile, 
 			missingOnly = false
 		}
 	}
-	if runErr != nil && !missingOnly && allMissingOrPending(sum) {
+	if runErr != nil && !missingOnly && sum.NothingRan() {
 		return nil, runErr // the preflight failed: nothing ran, nothing to report
 	}
-	res, err := experiment.Collect(abs, p, suite, sum)
+	res, err := experiment.Report(abs, p, suite, sum)
 	if err != nil {
-		return nil, err
-	}
-	figs, err := experiment.BuildFigures(abs, res, sum)
-	if err != nil {
-		return nil, err
-	}
-	if err := experiment.WriteReport(abs, res, figs); err != nil {
 		return nil, err
 	}
 	if log != nil {
 		fmt.Fprintf(log, "wrote %s and %s\n", filepath.Join(out, experiment.ReportFile), filepath.Join(out, experiment.ResultsFile))
 	}
 	return res, runErr
-}
-
-func allMissingOrPending(sum *experiment.Summary) bool {
-	for _, s := range sum.Steps {
-		if s.Status != experiment.StatusMissing && s.Status != experiment.StatusPending {
-			return false
-		}
-	}
-	return true
 }
 
 // checkCommand is the harness's CommandChecker: it finds the subcommand a
@@ -270,125 +251,4 @@ func checkCommand(args []string) error {
 		}
 	}
 	return nil
-}
-
-// stepBar drives a progress bar over a suite's steps (the demo's display).
-// Every second it also shows the running step's latest log line (its
-// epoch, step or progress-bar state), so a long step shows where it is.
-type stepBar struct {
-	bar   *progressbar.ProgressBar
-	start time.Time
-	done  chan struct{}
-	mu    sync.Mutex
-	desc  string
-	dir   string // the running step's directory
-}
-
-func newStepBar(w io.Writer, total int) *stepBar {
-	b := &stepBar{start: time.Now(), done: make(chan struct{})}
-	b.bar = progressbar.NewOptions(total,
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetWidth(20),
-		progressbar.OptionSetPredictTime(false),
-		progressbar.OptionShowDescriptionAtLineEnd(),
-		progressbar.OptionThrottle(200*time.Millisecond),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
-	)
-	go func() {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-b.done:
-				return
-			case <-t.C:
-				b.describe()
-			}
-		}
-	}()
-	return b
-}
-
-func (b *stepBar) event(ev experiment.Event) {
-	if ev.Done {
-		b.bar.Set(ev.Index + 1)
-		return
-	}
-	b.mu.Lock()
-	b.desc, b.dir = describeStep(ev.Result.Step), ev.Result.Dir
-	b.mu.Unlock()
-	b.bar.Set(ev.Index)
-	b.describe()
-}
-
-// describe shows the step, its latest log line and the elapsed time.
-func (b *stepBar) describe() {
-	b.mu.Lock()
-	desc, dir := b.desc, b.dir
-	b.mu.Unlock()
-	if dir != "" {
-		if l := lastLogLine(filepath.Join(dir, experiment.LogFile), 60); l != "" {
-			desc += ": " + l
-		}
-	}
-	b.bar.Describe(fmt.Sprintf("%s  [%s elapsed]", desc, time.Since(b.start).Round(time.Second)))
-}
-
-// lastLogLine returns the last non-blank line of a step log (the text
-// after its last carriage return), at most width runes.
-func lastLogLine(path string, width int) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	const tailBytes = 1024
-	st, err := f.Stat()
-	if err != nil {
-		return ""
-	}
-	buf := make([]byte, min(st.Size(), tailBytes))
-	if _, err := f.ReadAt(buf, st.Size()-int64(len(buf))); err != nil {
-		return ""
-	}
-	lines := strings.Split(strings.ReplaceAll(string(buf), "\r", "\n"), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		if l := strings.TrimSpace(cleanFrame([]byte(lines[i]))); l != "" && (i > 0 || len(buf) < tailBytes) {
-			if r := []rune(l); len(r) > width {
-				l = string(r[:width-1]) + "…"
-			}
-			return l
-		}
-	}
-	return ""
-}
-
-func (b *stepBar) finish() {
-	close(b.done)
-	b.bar.Finish()
-}
-
-// describeStep is a human description of a step for progress displays.
-func describeStep(s *experiment.Step) string {
-	m := s.Meta
-	switch m["kind"] {
-	case experiment.KindData:
-		return "generating the " + m["dataset"] + " benchmark"
-	case experiment.KindClosed:
-		return "training the segmentation model (stage 1) on " + m["dataset"]
-	case experiment.KindFlow:
-		return "pre-training the normalizing flow on " + m["dataset"]
-	case experiment.KindJoint:
-		return "joint training (" + m["model"] + ") on " + m["dataset"]
-	case experiment.KindCalib:
-		return "calibrating the " + m["model"] + " model's threshold"
-	case experiment.KindEval:
-		return "evaluating the " + m["model"] + " model on " + m["dataset"] + " test"
-	case experiment.KindPredict:
-		return "writing heatmaps of the " + m["model"] + " model"
-	case experiment.KindToy:
-		return "training the 2-D toy (Figure 2)"
-	}
-	return s.Name
 }

@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/nflowjs/nflowjs/internal/progress"
 )
 
 var rootCmd = &cobra.Command{
@@ -36,7 +38,7 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
 	}
-	stderr, flush := stderrForProgress()
+	stderr, flush := progress.Stderr()
 	rootCmd.SetErr(stderr)
 	err := rootCmd.Execute()
 	flush()

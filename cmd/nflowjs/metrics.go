@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -59,7 +60,7 @@ the distance of each metric to the exact value.`,
 			if err != nil {
 				return fmt.Errorf("metrics: --labels: %w", err)
 			}
-			if !sameShape(sShape, lShape) {
+			if !slices.Equal(sShape, lShape) {
 				return fmt.Errorf("metrics: scores have shape %v but labels have shape %v", sShape, lShape)
 			}
 			imageSize := len(scores)
@@ -100,16 +101,4 @@ the distance of each metric to the exact value.`,
 	f.StringVar(&engine, "engine", "exact", "exact | streaming")
 	f.IntVar(&keyBits, "bits", metrics.DefaultKeyBits, "streaming engine resolution: 2^bits histogram bins")
 	rootCmd.AddCommand(cmd)
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -71,56 +68,6 @@ func noThresholdNote(w io.Writer, model string) {
 		"  `nflowjs calibrate --model %s --data DIR --split val` or pass --threshold.\n", model, model)
 }
 
-// imageExts are the extensions picked up from directories.
-var imageExts = []string{".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff"}
-
-// expandInputs lists the image files of args: files as given, directories
-// by their image files (sorted, not recursive, so a dataset split's
-// labels/ beside images/ are never taken for inputs). Problems are
-// returned per argument so the rest can still run.
-func expandInputs(args []string) (files []string, problems []error, anyDir bool) {
-	for _, a := range args {
-		st, err := os.Stat(a)
-		if err != nil {
-			problems = append(problems, fmt.Errorf("%s: %w", a, errors.Unwrap(err)))
-			continue
-		}
-		if !st.IsDir() {
-			files = append(files, a)
-			continue
-		}
-		anyDir = true
-		entries, err := os.ReadDir(a)
-		if err != nil {
-			problems = append(problems, err)
-			continue
-		}
-		n := 0
-		for _, e := range entries {
-			if e.Type().IsRegular() && slices.Contains(imageExts, strings.ToLower(filepath.Ext(e.Name()))) {
-				files = append(files, filepath.Join(a, e.Name()))
-				n++
-			}
-		}
-		if n == 0 {
-			problems = append(problems, fmt.Errorf("%s: no images (%s) in this directory", a, strings.Join(imageExts, " ")))
-		}
-	}
-	return files, problems, anyDir
-}
-
-// outputBase returns a file base name for path that no earlier input used
-// (inputs from different directories may share a name).
-func outputBase(path string, used map[string]bool) string {
-	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	b := base
-	for i := 2; used[b]; i++ {
-		b = fmt.Sprintf("%s-%d", base, i)
-	}
-	used[b] = true
-	return b
-}
-
 func newPredictCmd() *cobra.Command {
 	var mf modelFlags
 	var out string
@@ -157,7 +104,7 @@ and the exit status is then non-zero.`,
 			if err != nil {
 				return err
 			}
-			files, problems, anyDir := expandInputs(args)
+			files, problems, anyDir := infer.ExpandInputs(args)
 			for _, e := range problems {
 				fmt.Fprintf(stderr, "nflowjs predict: %v\n", e)
 			}
@@ -186,7 +133,7 @@ and the exit status is then non-zero.`,
 			failed, done := len(problems), 0
 			var fwd, score float64
 			for _, f := range files {
-				warning, err := predictOne(p, f, out, outputBase(f, used), &fwd, &score)
+				warning, err := predictOne(p, f, out, infer.OutputBase(f, used), &fwd, &score)
 				if err != nil {
 					failed++
 					report("nflowjs predict: %v (skipped)\n", err)

@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -23,21 +21,6 @@ func resolveFlowPath(p string) string {
 		return filepath.Join(p, trainflow.ModelFile)
 	}
 	return p
-}
-
-// parseSampleSize parses "HxW" (e.g. 64x96) into height and width.
-func parseSampleSize(s string) (h, w int, err error) {
-	hs, ws, ok := strings.Cut(strings.ToLower(s), "x")
-	if ok {
-		h, err = strconv.Atoi(hs)
-		if err == nil {
-			w, err = strconv.Atoi(ws)
-		}
-	}
-	if !ok || err != nil || h <= 0 || w <= 0 {
-		return 0, 0, fmt.Errorf("size %q: want HxW with positive integers, e.g. 64x96", s)
-	}
-	return h, w, nil
 }
 
 // writePNG encodes img to path atomically, so a viewer never sees a
@@ -58,7 +41,7 @@ func init() {
 		Short:   "Write a grid of normalizing-flow samples at any size divisible by the flow's squeeze factor",
 		Example: `  nflowjs sample --model runs/flow --size 64x96 --n 16 --out grid.png --temperature 0.8`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, w, err := parseSampleSize(size)
+			h, w, err := parseSize("sample: --size", size, false)
 			if err != nil {
 				return err
 			}

@@ -6,8 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"runtime/pprof"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -15,23 +13,6 @@ import (
 	"github.com/nflowjs/nflowjs/models/seg"
 	"github.com/nflowjs/nflowjs/train"
 )
-
-// parseCrop reads "H" (square) or "HxW"; "" means the image size.
-func parseCrop(s string) (h, w int, err error) {
-	if s == "" {
-		return 0, 0, nil
-	}
-	hs, ws, found := strings.Cut(strings.ToLower(s), "x")
-	if !found {
-		ws = hs
-	}
-	h, err1 := strconv.Atoi(hs)
-	w, err2 := strconv.Atoi(ws)
-	if err1 != nil || err2 != nil || h <= 0 || w <= 0 {
-		return 0, 0, fmt.Errorf("--crop %q: want H or HxW with positive integers", s)
-	}
-	return h, w, nil
-}
 
 func init() {
 	d := train.DefaultClosedConfig("", "")
@@ -83,11 +64,14 @@ Adam lr 1e-3 (encoder) / 4e-3 (decoder) annealed to 1e-7.`,
 				return errors.New(`required flag "data" not set (only --resume can take it from the run's train.json)`)
 			}
 			if cmd.Flags().Changed("crop") || !run.Resume {
-				h, w, err := parseCrop(crop)
-				if err != nil {
-					return err
+				run.CropH, run.CropW = 0, 0 // "": the image size
+				if crop != "" {
+					h, w, err := parseSize("--crop", crop, true)
+					if err != nil {
+						return err
+					}
+					run.CropH, run.CropW = h, w
 				}
-				run.CropH, run.CropW = h, w
 			}
 			if cmd.Flags().Changed("no-flip") || !run.Resume {
 				run.Flip = !noFlip

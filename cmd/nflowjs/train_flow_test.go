@@ -52,12 +52,12 @@ func TestSampleCommand(t *testing.T) {
 	}
 }
 
-func TestParseSampleSize(t *testing.T) {
-	if h, w, err := parseSampleSize("64x96"); err != nil || h != 64 || w != 96 {
+func TestParseSize(t *testing.T) {
+	if h, w, err := parseSize("--size", "64x96", false); err != nil || h != 64 || w != 96 {
 		t.Errorf("64x96 → %d, %d, %v", h, w, err)
 	}
 	for _, bad := range []string{"", "64", "0x8", "ax9", "8x-8"} {
-		if _, _, err := parseSampleSize(bad); err == nil {
+		if _, _, err := parseSize("--size", bad, false); err == nil {
 			t.Errorf("%q parsed", bad)
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package progress
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 
 func TestFrameLogger(t *testing.T) {
 	var buf bytes.Buffer
-	fl := newFrameLogger(&buf, 10*time.Second)
+	fl := NewLogWriter(&buf, 10*time.Second)
 	clock := time.Unix(1000, 0)
 	fl.now = func() time.Time { return clock }
 	write := func(s string) {
@@ -52,7 +52,7 @@ func TestFrameLogger(t *testing.T) {
 // and "\r". Those clears must not turn every frame into a line.
 func TestFrameLoggerRedraws(t *testing.T) {
 	var buf bytes.Buffer
-	fl := newFrameLogger(&buf, 10*time.Second)
+	fl := NewLogWriter(&buf, 10*time.Second)
 	clock := time.Unix(1000, 0)
 	fl.now = func() time.Time { return clock }
 	blank := "\r" + strings.Repeat(" ", 40) + "\r"
@@ -82,16 +82,16 @@ func TestFrameLoggerRedraws(t *testing.T) {
 func TestLastLogLine(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "log.txt")
-	if got := lastLogLine(p, 20); got != "" {
+	if got := LastLine(p, 20); got != "" {
 		t.Errorf("missing file: %q", got)
 	}
 	if err := os.WriteFile(p, []byte("epoch 1/40 loss 0.9\nepoch 2/40 loss 0.8\n\r 40% |###  | step 3\r\x1b[K\n\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got := lastLogLine(p, 60); got != "40% |###  | step 3" {
+	if got := LastLine(p, 60); got != "40% |###  | step 3" {
 		t.Errorf("got %q", got)
 	}
-	if got := lastLogLine(p, 8); got != "40% |##…" {
+	if got := LastLine(p, 8); got != "40% |##…" {
 		t.Errorf("truncated: %q", got)
 	}
 }
