@@ -19,6 +19,8 @@ import (
 	"github.com/nflowjs/nflowjs/checkpoint"
 	"github.com/nflowjs/nflowjs/dataset"
 	"github.com/nflowjs/nflowjs/dataset/synth"
+	"github.com/nflowjs/nflowjs/internal/atomicfile"
+	"github.com/nflowjs/nflowjs/internal/killtest"
 	"github.com/nflowjs/nflowjs/internal/runlock"
 	"github.com/nflowjs/nflowjs/models/seg"
 	"github.com/nflowjs/nflowjs/nn"
@@ -28,13 +30,18 @@ import (
 // (generated once in TestMain).
 var testData string
 
-// Environment variables of the child process of TestResumeAfterKill.
+// Environment variables of the child processes of TestResumeAfterKill and
+// TestKillAtEveryWrite.
 const (
 	envChildOut  = "NFLOWJS_TRAIN_TEST_CHILD_OUT"
 	envChildData = "NFLOWJS_TRAIN_TEST_CHILD_DATA"
 )
 
 func TestMain(m *testing.M) {
+	killtest.MaybeChild(func() error {
+		_, err := RunClosed(context.Background(), killAtConfig(os.Getenv(envChildData), os.Getenv(envChildOut)))
+		return err
+	})
 	if out := os.Getenv(envChildOut); out != "" {
 		// Child mode: train until killed (or done) and exit.
 		_, err := RunClosed(context.Background(), killTestConfig(os.Getenv(envChildData), out))
@@ -460,4 +467,76 @@ func (c cancelOnWrite) Write(p []byte) (int, error) {
 		c.cancel()
 	}
 	return len(p), nil
+}
+
+// killAtConfig is the run TestKillAtEveryWrite interrupts: two short epochs.
+func killAtConfig(data, out string) ClosedConfig {
+	c := testConfig(data, out)
+	c.Epochs = 2
+	c.Resume = true
+	return c
+}
+
+// TestKillAtEveryWrite kills a training run at every stage of every file
+// write (each checkpoint's temporary complete, each rename done) and
+// resumes it: every interruption must end bit-identical to an
+// uninterrupted run, with the log complete and no temporaries or lock
+// left behind.
+func TestKillAtEveryWrite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the test binary once per write")
+	}
+	straight := t.TempDir()
+	cfg := killAtConfig(testData, straight)
+	cfg.Resume = false
+	if _, err := RunClosed(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	want := readFiles(t, straight, StateFile, seg.WeightsFile)
+	stages := killtest.Count(t, envChildOut+"="+t.TempDir(), envChildData+"="+testData)
+	for at := 1; at <= stages; at++ {
+		dir := t.TempDir()
+		killtest.Kill(t, at, envChildOut+"="+dir, envChildData+"="+testData)
+		if _, err := RunClosed(context.Background(), killAtConfig(testData, dir)); err != nil {
+			t.Fatalf("stage %d: resume: %v", at, err)
+		}
+		got := readFiles(t, dir, StateFile, seg.WeightsFile)
+		for name, w := range want {
+			if !slices.Equal(got[name], w) {
+				t.Errorf("stage %d: %s differs from the uninterrupted run's", at, name)
+			}
+		}
+		rows, err := ReadLog(filepath.Join(dir, LogFile))
+		if err != nil || len(rows) != cfg.Epochs {
+			t.Errorf("stage %d: %d log rows (%v)", at, len(rows), err)
+		}
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if atomicfile.IsTemp(e.Name()) || e.Name() == runlock.File {
+				t.Errorf("stage %d: %s left behind", at, e.Name())
+			}
+		}
+	}
+	t.Logf("killed and resumed at each of %d write stages", stages)
+}
+
+// readFiles returns the tensors of safetensors files in dir, flattened.
+func readFiles(t *testing.T, dir string, names ...string) map[string][]float32 {
+	t.Helper()
+	out := map[string][]float32{}
+	for _, n := range names {
+		sd, _, err := checkpoint.Load(filepath.Join(dir, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := make([]string, 0, len(sd))
+		for k := range sd {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			out[n] = append(out[n], sd[k].Data...)
+		}
+	}
+	return out
 }

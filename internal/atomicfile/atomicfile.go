@@ -12,6 +12,21 @@ import (
 // tempInfix marks a temporary: ".NAME" + tempInfix + random suffix.
 const tempInfix = ".tmp-"
 
+// Stages of a write reported to the test hook.
+const (
+	StageWritten = "written" // the temporary is complete, not yet renamed
+	StageRenamed = "renamed" // path holds the new content
+)
+
+// hook, when set, is called at each stage of every write. Tests use it to
+// kill a process at every write of a training run (SetTestHook).
+var hook func(stage, path string)
+
+// SetTestHook installs f (nil: none) to be called at each stage of every
+// write, in the writing goroutine. For tests only: a kill-at-every-write
+// test kills its child process from f at the n-th call.
+func SetTestHook(f func(stage, path string)) { hook = f }
+
 // Write creates path atomically with the bytes write produces. On any
 // error the temporary is removed and path is untouched.
 func Write(path string, write func(w io.Writer) error) (err error) {
@@ -46,8 +61,14 @@ func Write(path string, write func(w io.Writer) error) (err error) {
 	if err = f.Close(); err != nil {
 		return err
 	}
+	if hook != nil {
+		hook(StageWritten, path)
+	}
 	if err = os.Rename(f.Name(), path); err != nil {
 		return err
+	}
+	if hook != nil {
+		defer hook(StageRenamed, path)
 	}
 	// Make the rename durable; not every platform can sync a directory,
 	// and the data is already safe, so failure is ignored.

@@ -16,8 +16,79 @@ import (
 
 	"github.com/nflowjs/nflowjs/checkpoint"
 	"github.com/nflowjs/nflowjs/dataset"
+	"github.com/nflowjs/nflowjs/internal/atomicfile"
+	"github.com/nflowjs/nflowjs/internal/killtest"
+	"github.com/nflowjs/nflowjs/internal/runlock"
 	nf "github.com/nflowjs/nflowjs/models/flow"
 )
+
+// Environment of the kill-at-every-write child.
+const (
+	envChildData = "NFLOWJS_FLOW_TEST_DATA"
+	envChildOut  = "NFLOWJS_FLOW_TEST_OUT"
+)
+
+func TestMain(m *testing.M) {
+	killtest.MaybeChild(func() error {
+		return Run(context.Background(), killConfig(os.Getenv(envChildData), os.Getenv(envChildOut)), nil, nil)
+	})
+	os.Exit(m.Run())
+}
+
+// killConfig is the run TestKillAtEveryWrite interrupts: three one-step
+// epochs of a tiny RealNVP.
+func killConfig(data, out string) Config {
+	c := DefaultConfig(data, out)
+	c.Kind, c.Crop, c.Batch, c.EpochSteps, c.Steps, c.ValCrops, c.Warmup, c.Seed = "realnvp", 16, 2, 1, 3, 2, 1, 7
+	c.Resume = true
+	return c
+}
+
+// TestKillAtEveryWrite kills flow pre-training at every stage of every
+// file write and resumes it: each interruption ends bit-identical to an
+// uninterrupted run (checkpoint and model), with one log row per epoch and
+// no temporaries or lock left.
+func TestKillAtEveryWrite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the test binary once per write")
+	}
+	data := t.TempDir()
+	writeTinyFolderDataset(t, data)
+	straight := filepath.Join(t.TempDir(), "straight")
+	if err := Run(context.Background(), killConfig(data, straight), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	stages := killtest.Count(t, envChildData+"="+data, envChildOut+"="+filepath.Join(t.TempDir(), "count"))
+	for at := 1; at <= stages; at++ {
+		dir := filepath.Join(t.TempDir(), "run")
+		killtest.Kill(t, at, envChildData+"="+data, envChildOut+"="+dir)
+		if err := Run(context.Background(), killConfig(data, dir), nil, nil); err != nil {
+			t.Fatalf("stage %d: resume: %v", at, err)
+		}
+		for _, name := range []string{StateFile, ModelFile} {
+			a, _, err := checkpoint.Load(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _, _ := checkpoint.Load(filepath.Join(straight, name))
+			for k, v := range b {
+				if !slices.Equal(a[k].Data, v.Data) {
+					t.Fatalf("stage %d: %s %s differs from the uninterrupted run's", at, name, k)
+				}
+			}
+		}
+		if rows := readLogRows(t, filepath.Join(dir, LogFile)); len(rows) != 3 {
+			t.Errorf("stage %d: %d log rows, want 3", at, len(rows))
+		}
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if atomicfile.IsTemp(e.Name()) || e.Name() == runlock.File {
+				t.Errorf("stage %d: %s left behind", at, e.Name())
+			}
+		}
+	}
+	t.Logf("killed and resumed at each of %d write stages", stages)
+}
 
 // writeTinyFolderDataset writes a generic-format dataset with smooth colour
 // gradients: train (4 images) and val (2 images, one with an anomaly blob).

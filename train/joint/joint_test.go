@@ -10,9 +10,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/nflowjs/nflowjs/checkpoint"
+	"github.com/nflowjs/nflowjs/internal/atomicfile"
+	"github.com/nflowjs/nflowjs/internal/killtest"
+	"github.com/nflowjs/nflowjs/internal/runlock"
 	"github.com/nflowjs/nflowjs/models/flow"
 	"github.com/nflowjs/nflowjs/models/seg"
 )
@@ -257,4 +261,72 @@ func TestFlowCropWarning(t *testing.T) {
 			t.Errorf("crop %d patch-max %d: warning %q", c.crop, c.patchMax, w)
 		}
 	}
+}
+
+// Environment of the kill-at-every-write child.
+const (
+	envChildData = "NFLOWJS_JOINT_TEST_DATA"
+	envChildSeg  = "NFLOWJS_JOINT_TEST_SEG"
+	envChildFlow = "NFLOWJS_JOINT_TEST_FLOW"
+	envChildOut  = "NFLOWJS_JOINT_TEST_OUT"
+)
+
+func TestMain(m *testing.M) {
+	killtest.MaybeChild(func() error {
+		c := smallConfig(os.Getenv(envChildData), os.Getenv(envChildSeg), os.Getenv(envChildFlow), os.Getenv(envChildOut))
+		c.Resume = true
+		_, err := Run(context.Background(), c, nil, nil)
+		return err
+	})
+	os.Exit(m.Run())
+}
+
+// TestKillAtEveryWrite kills joint training at every stage of every file
+// write and resumes it: each interruption ends bit-identical to an
+// uninterrupted run (state, model, flow), with one log row per step and no
+// temporaries or lock left.
+func TestKillAtEveryWrite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the test binary once per write")
+	}
+	data, segDir, flowPath := fixture(t)
+	env := func(out string) []string {
+		return []string{envChildData + "=" + data, envChildSeg + "=" + segDir, envChildFlow + "=" + flowPath, envChildOut + "=" + out}
+	}
+	straight := filepath.Join(t.TempDir(), "straight")
+	if _, err := Run(context.Background(), smallConfig(data, segDir, flowPath, straight), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	stages := killtest.Count(t, env(filepath.Join(t.TempDir(), "count"))...)
+	for at := 1; at <= stages; at++ {
+		dir := filepath.Join(t.TempDir(), "run")
+		killtest.Kill(t, at, env(dir)...)
+		c := smallConfig(data, segDir, flowPath, dir)
+		c.Resume = true
+		if _, err := Run(context.Background(), c, nil, nil); err != nil {
+			t.Fatalf("stage %d: resume: %v", at, err)
+		}
+		for _, f := range []string{StateFile, FlowFile, seg.WeightsFile} {
+			a, _, err := checkpoint.Load(filepath.Join(dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _, _ := checkpoint.Load(filepath.Join(straight, f))
+			for k, v := range b {
+				if !slices.Equal(a[k].Data, v.Data) {
+					t.Fatalf("stage %d: %s %s differs from the uninterrupted run's", at, f, k)
+				}
+			}
+		}
+		if rows, err := readLog(filepath.Join(dir, LogFile)); err != nil || len(rows) != 4 {
+			t.Errorf("stage %d: %d log rows (%v), want 4", at, len(rows), err)
+		}
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if atomicfile.IsTemp(e.Name()) || e.Name() == runlock.File {
+				t.Errorf("stage %d: %s left behind", at, e.Name())
+			}
+		}
+	}
+	t.Logf("killed and resumed at each of %d write stages", stages)
 }
