@@ -23,6 +23,8 @@ type Overrides struct {
 	// does not store one; its calibrated threshold, computed on
 	// full-resolution scores, is kept (see the package documentation).
 	ScoreResolution string
+	// MaxPixels sets Config.MaxPixels (0: derived from available memory).
+	MaxPixels int
 }
 
 // FromBundle builds the Pipeline of a trained model bundle: its
@@ -58,7 +60,7 @@ func FromBundle(b *seg.Bundle, o Overrides) (*Pipeline, error) {
 		t = o.Temperature
 	}
 	cfg := Config{Classes: info.Classes, Colors: info.Colors, Mean: info.Mean, Std: info.Std,
-		Score: sc.Name, Temperature: t, ScoreResolution: o.ScoreResolution}
+		Score: sc.Name, Temperature: t, ScoreResolution: o.ScoreResolution, MaxPixels: o.MaxPixels}
 	switch {
 	case o.Threshold != nil:
 		cfg.Threshold, cfg.ThresholdSource = o.Threshold, o.ThresholdSource

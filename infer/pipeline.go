@@ -86,6 +86,9 @@ type Config struct {
 	// MaxComponents caps the listed anomaly components; 0 selects
 	// DefaultMaxComponents.
 	MaxComponents int
+	// MaxPixels caps the input image (ErrInput beyond); 0 derives it from
+	// the memory available (MemoryPixelCap(1)).
+	MaxPixels int
 	// ScoreResolution is where the score is computed: ScoreResFull (""
 	// selects it) on the full-resolution logits, or ScoreResNative on the
 	// model's native-resolution logits with the score map upsampled
@@ -184,6 +187,9 @@ func New(m ood.Model, cfg Config) (*Pipeline, error) {
 	if cfg.MaxComponents <= 0 {
 		cfg.MaxComponents = DefaultMaxComponents
 	}
+	if cfg.MaxPixels <= 0 {
+		cfg.MaxPixels = MemoryPixelCap(1)
+	}
 	if cfg.ScoreResolution, err = ParseScoreResolution(cfg.ScoreResolution); err != nil {
 		return nil, err
 	}
@@ -280,6 +286,9 @@ func (p *Pipeline) PredictAt(img *dataset.Image, threshold *float32, source stri
 	}
 	if err := CheckThreshold(threshold); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInput, err)
+	}
+	if err := CheckPixels(img.W, img.H, p.cfg.MaxPixels); err != nil {
+		return nil, err
 	}
 	r := &Result{Input: img, p: p}
 	t0 := time.Now()

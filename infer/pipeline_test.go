@@ -446,3 +446,26 @@ func TestTemperatureBelowOne(t *testing.T) {
 		}
 	}
 }
+
+// An image over the pixel cap is refused with the memory it would need
+// (predict and serve bound their memory this way).
+func TestPixelCap(t *testing.T) {
+	p, err := infer.New(&infertest.ChannelModel{}, infer.Config{Classes: infertest.Classes, Colors: infertest.Colors,
+		Mean: infertest.Mean, Std: infertest.Std, MaxPixels: 30 * 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Predict(infertest.Scene(30, 20, 3, 3, 4)); err != nil {
+		t.Fatalf("image at the cap: %v", err)
+	}
+	_, err = p.Predict(infertest.Scene(31, 20, 3, 3, 4))
+	if !errors.Is(err, infer.ErrInput) || !strings.Contains(err.Error(), "GiB") {
+		t.Errorf("image over the cap: %v", err)
+	}
+	if c := infer.MemoryPixelCap(1); c <= 0 || c > dataset.MaxPixels {
+		t.Errorf("memory pixel cap %d", c)
+	}
+	if a, b := infer.MemoryPixelCap(1), infer.MemoryPixelCap(4); b > a {
+		t.Errorf("cap for 4 concurrent predictions %d above the cap for one %d", b, a)
+	}
+}

@@ -24,6 +24,7 @@ type modelFlags struct {
 	temperature float32
 	threshold   float32
 	scoreRes    string
+	maxPixels   int
 }
 
 func (f *modelFlags) register(cmd *cobra.Command) {
@@ -45,7 +46,10 @@ func (f *modelFlags) pipeline(cmd *cobra.Command) (*infer.Pipeline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--score-res: %w", err)
 	}
-	o := infer.Overrides{Score: f.score, Temperature: f.temperature, ScoreResolution: res}
+	if f.maxPixels < 0 {
+		return nil, fmt.Errorf("--max-pixels %d must not be negative", f.maxPixels)
+	}
+	o := infer.Overrides{Score: f.score, Temperature: f.temperature, ScoreResolution: res, MaxPixels: f.maxPixels}
 	if cmd.Flags().Changed("temperature") && !(f.temperature > 0) {
 		return nil, fmt.Errorf("--temperature %g must be positive", f.temperature)
 	}
@@ -169,6 +173,9 @@ and the exit status is then non-zero.`,
 		},
 	}
 	mf.register(cmd)
+	cmd.Flags().IntVar(&mf.maxPixels, "max-pixels", 0, fmt.Sprintf("largest image (width × height) to predict; 0: derived from memory, half of what is\n"+
+		"available now at %d bytes/pixel (measured for the tiny preset), at most 64 Mpixel (here: %d);\n"+
+		"larger images are refused before decoding, with the memory they would need", infer.BytesPerPixel, infer.MemoryPixelCap(1)))
 	cmd.Flags().StringVar(&out, "out", "", "output directory (created if needed) (required)")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
 	return cmd
@@ -178,6 +185,9 @@ and the exit status is then non-zero.`,
 // score+fuse times (ms) to the running sums; it returns the summary's
 // warning (e.g. a threshold that flags most of the image).
 func predictOne(p *infer.Pipeline, path, out, base string, fwd, score *float64) (string, error) {
+	if err := infer.CheckImageFile(path, p.Config().MaxPixels); err != nil {
+		return "", err // refused before decoding
+	}
 	img, err := dataset.ReadImage(path)
 	if err != nil {
 		return "", err // a *dataset.FileError naming the file

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nflowjs/nflowjs/infer"
 	"github.com/nflowjs/nflowjs/serve"
 )
 
@@ -38,20 +39,30 @@ func newServeCmd() *cobra.Command {
 --score-res native computes the anomaly score on the model's 1/4-resolution
 logits and upsamples the score map (see predict --help).
 
-Limits: --max-body-mb, --max-pixels (413 beyond), --max-concurrent predictions
-(503 beyond), read/write timeouts. SIGINT or SIGTERM stops accepting
+Limits: --max-body-mb, --max-pixels (413 beyond; lowered at start so that
+--max-concurrent predictions fit in half the available memory, at the measured
+peak of about 350 bytes per pixel), --max-concurrent predictions (503 beyond),
+read/write and upload timeouts. SIGINT or SIGTERM stops accepting
 connections and lets requests in progress finish (up to --shutdown-timeout).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := mf.pipeline(cmd)
-			if err != nil {
-				return err
-			}
 			if !(maxBodyMB > 0) {
 				return fmt.Errorf("--max-body-mb %g must be positive", maxBodyMB)
 			}
 			if cfg.MaxPixels <= 0 || cfg.MaxConcurrent <= 0 {
 				return fmt.Errorf("--max-pixels and --max-concurrent must be positive")
+			}
+			// --max-concurrent predictions of --max-pixels each must fit in
+			// memory: lower the cap to what half the available memory holds.
+			if c := infer.MemoryPixelCap(cfg.MaxConcurrent); cfg.MaxPixels > c {
+				fmt.Fprintf(cmd.ErrOrStderr(), "serve: --max-pixels %d lowered to %d: %d concurrent predictions at %d bytes/pixel must fit in half the available memory\n",
+					cfg.MaxPixels, c, cfg.MaxConcurrent, infer.BytesPerPixel)
+				cfg.MaxPixels = c
+			}
+			mf.maxPixels = cfg.MaxPixels
+			p, err := mf.pipeline(cmd)
+			if err != nil {
+				return err
 			}
 			cfg.MaxBodyBytes = int64(maxBodyMB * (1 << 20))
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
