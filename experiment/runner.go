@@ -346,6 +346,11 @@ func (r *Runner) runStep(ctx context.Context, sr *StepResult, dirs map[string]st
 	if err := os.MkdirAll(sr.Dir, 0o755); err != nil {
 		return fmt.Errorf("experiment: step %s: %w", s.Name, err)
 	}
+	// A resumed step's directory may hold temporaries of the killed run
+	// (its captured stdout, interrupted writes): garbage now.
+	if err := atomicfile.RemoveTemps(sr.Dir); err != nil {
+		return fmt.Errorf("experiment: step %s: %w", s.Name, err)
+	}
 	if s.CopyFrom != "" && !resumed {
 		if err := os.MkdirAll(sr.Out(), 0o755); err != nil {
 			return fmt.Errorf("experiment: step %s: %w", s.Name, err)
@@ -371,7 +376,7 @@ func (r *Runner) runStep(ctx context.Context, sr *StepResult, dirs map[string]st
 	cmd.Stderr = stderr
 	var outTmp *os.File
 	if s.Stdout != "" {
-		outTmp, err = os.CreateTemp(sr.Dir, ".stdout-*")
+		outTmp, err = os.CreateTemp(sr.Dir, ".stdout.tmp-*") // removed with the temporaries on resume
 		if err != nil {
 			return fmt.Errorf("experiment: step %s: %w", s.Name, err)
 		}
