@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nflowjs/nflowjs/dataset/datasettest"
 	"github.com/nflowjs/nflowjs/models/seg"
 	"github.com/nflowjs/nflowjs/train"
 )
@@ -32,7 +33,7 @@ func runCLI(t *testing.T, args ...string) (string, error) {
 // at the start is kept), and bad flags are named in the error.
 func TestTrainClosedCLI(t *testing.T) {
 	data := t.TempDir()
-	writeTinyFolderDataset(t, data)
+	datasettest.WriteTinyFolder(t, data)
 	out := filepath.Join(t.TempDir(), "run")
 	base := []string{"train", "closed", "--data", data, "--out", out, "--preset", "tiny", "--batch", "2",
 		"--steps-per-epoch", "2", "--seed", "3", "--workers", "1"}
@@ -46,7 +47,7 @@ func TestTrainClosedCLI(t *testing.T) {
 	if got := b.Info.Classes; len(got) != 2 || got[0] != "a" {
 		t.Errorf("bundle classes %v", got)
 	}
-	if rows := readLogRows(t, filepath.Join(out, "log.jsonl")); len(rows) != 1 {
+	if rows := datasettest.ReadLog(t, filepath.Join(out, "log.jsonl")); len(rows) != 1 {
 		t.Fatalf("%d log rows after 1 epoch", len(rows))
 	}
 
@@ -58,7 +59,7 @@ func TestTrainClosedCLI(t *testing.T) {
 	if log, err := runCLI(t, "train", "closed", "--out", out, "--resume", "--epochs", "2", "--workers", "1"); err != nil {
 		t.Fatalf("resume: %v\n%s", err, log)
 	}
-	if rows := readLogRows(t, filepath.Join(out, "log.jsonl")); len(rows) != 2 {
+	if rows := datasettest.ReadLog(t, filepath.Join(out, "log.jsonl")); len(rows) != 2 {
 		t.Fatalf("%d log rows after resuming to 2 epochs", len(rows))
 	}
 	saved, err := train.LoadClosedConfig(out)

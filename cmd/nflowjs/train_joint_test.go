@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nflowjs/nflowjs/dataset/datasettest"
 	"github.com/nflowjs/nflowjs/models/flow"
 	"github.com/nflowjs/nflowjs/models/seg"
 )
@@ -17,7 +18,7 @@ import (
 func TestTrainJointCmd(t *testing.T) {
 	root := t.TempDir()
 	data := filepath.Join(root, "data")
-	writeTinyFolderDataset(t, data) // 2 classes, 32×48, train + val
+	datasettest.WriteTinyFolder(t, data) // 2 classes, 32×48, train + val
 	cfg, err := seg.PresetConfig("tiny", 2)
 	if err != nil {
 		t.Fatal(err)

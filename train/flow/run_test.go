@@ -1,12 +1,7 @@
 package flow
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"image"
-	"image/color"
-	"image/png"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -16,6 +11,7 @@ import (
 
 	"github.com/nflowjs/nflowjs/checkpoint"
 	"github.com/nflowjs/nflowjs/dataset"
+	"github.com/nflowjs/nflowjs/dataset/datasettest"
 	"github.com/nflowjs/nflowjs/internal/atomicfile"
 	"github.com/nflowjs/nflowjs/internal/killtest"
 	"github.com/nflowjs/nflowjs/internal/runlock"
@@ -53,7 +49,7 @@ func TestKillAtEveryWrite(t *testing.T) {
 		t.Skip("re-executes the test binary once per write")
 	}
 	data := t.TempDir()
-	writeTinyFolderDataset(t, data)
+	datasettest.WriteTinyFolder(t, data)
 	straight := filepath.Join(t.TempDir(), "straight")
 	if err := Run(context.Background(), killConfig(data, straight), nil, nil); err != nil {
 		t.Fatal(err)
@@ -77,7 +73,7 @@ func TestKillAtEveryWrite(t *testing.T) {
 				}
 			}
 		}
-		if rows := readLogRows(t, filepath.Join(dir, LogFile)); len(rows) != 3 {
+		if rows := datasettest.ReadLog(t, filepath.Join(dir, LogFile)); len(rows) != 3 {
 			t.Errorf("stage %d: %d log rows, want 3", at, len(rows))
 		}
 		entries, _ := os.ReadDir(dir)
@@ -90,73 +86,9 @@ func TestKillAtEveryWrite(t *testing.T) {
 	t.Logf("killed and resumed at each of %d write stages", stages)
 }
 
-// writeTinyFolderDataset writes a generic-format dataset with smooth colour
-// gradients: train (4 images) and val (2 images, one with an anomaly blob).
-func writeTinyFolderDataset(t *testing.T, dir string) {
-	t.Helper()
-	meta := &dataset.Meta{Name: "tiny", Classes: []string{"a", "b"}, IgnoreLabel: 255, AnomalyLabel: 254}
-	if err := dataset.WriteMeta(dir, meta); err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	const h, w = 32, 48
-	for split, n := range map[string]int{"train": 4, "val": 2} {
-		for _, sub := range []string{"images", "labels"} {
-			if err := os.MkdirAll(filepath.Join(dir, split, sub), 0o755); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for i := 0; i < n; i++ {
-			img := image.NewRGBA(image.Rect(0, 0, w, h))
-			lab := image.NewGray(image.Rect(0, 0, w, h))
-			a, b := rng.Float64()*3, rng.Float64()*3
-			for y := 0; y < h; y++ {
-				for x := 0; x < w; x++ {
-					v := uint8(40 + a*float64(y) + b*float64(x))
-					img.Set(x, y, color.RGBA{v, v / 2, 255 - v, 255})
-					l := uint8(y * 2 / h)
-					if split == "val" && i == 1 && x < 20 && y < 20 {
-						l = 254
-					}
-					lab.SetGray(x, y, color.Gray{l})
-				}
-			}
-			for sub, im := range map[string]image.Image{"images": img, "labels": lab} {
-				fh, err := os.Create(filepath.Join(dir, split, sub, string(rune('a'+i))+".png"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := png.Encode(fh, im); err != nil {
-					t.Fatal(err)
-				}
-				fh.Close()
-			}
-		}
-	}
-}
-
-func readLogRows(t *testing.T, path string) []map[string]any {
-	t.Helper()
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	var rows []map[string]any
-	sc := bufio.NewScanner(fh)
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("log line %q: %v", sc.Text(), err)
-		}
-		rows = append(rows, m)
-	}
-	return rows
-}
-
 func TestTrainFlowResumeAndSample(t *testing.T) {
 	data := t.TempDir()
-	writeTinyFolderDataset(t, data)
+	datasettest.WriteTinyFolder(t, data)
 	out := filepath.Join(t.TempDir(), "run")
 	o := Config{Data: data, Out: out, Kind: "denseflow", Preset: "denseflow-tiny", Crop: 16, Batch: 4,
 		Epochs: 1, EpochSteps: 2, Steps: 2, ValCrops: 6, LR: 1e-3, Clip: 50, Warmup: 3, Seed: 3, SampleTemperature: 0.8}
@@ -171,7 +103,7 @@ func TestTrainFlowResumeAndSample(t *testing.T) {
 	if err := Run(context.Background(), o, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	rows := readLogRows(t, filepath.Join(out, LogFile))
+	rows := datasettest.ReadLog(t, filepath.Join(out, LogFile))
 	if len(rows) != 2 || rows[1]["step"].(float64) != 4 {
 		t.Fatalf("log rows %v, want 2 epochs ending at step 4", rows)
 	}
@@ -210,7 +142,7 @@ func TestTrainFlowResumeAndSample(t *testing.T) {
 
 func TestCropSourceAvoidsAnomalies(t *testing.T) {
 	data := t.TempDir()
-	writeTinyFolderDataset(t, data)
+	datasettest.WriteTinyFolder(t, data)
 	ds, err := dataset.Open(data)
 	if err != nil {
 		t.Fatal(err)
@@ -268,7 +200,7 @@ func TestWarmupLR(t *testing.T) {
 // place whose nf.safetensors was not (the model file is older).
 func TestTrainFlowResumesEveryKillState(t *testing.T) {
 	data := t.TempDir()
-	writeTinyFolderDataset(t, data)
+	datasettest.WriteTinyFolder(t, data)
 	o := Config{Data: data, Kind: "realnvp", Preset: "realnvp-tiny", Crop: 16, Batch: 2,
 		Epochs: 1, EpochSteps: 1, Steps: 2, ValCrops: 2, LR: 1e-3, Clip: 50, Warmup: 1, Seed: 5, SampleTemperature: 0.8}
 	straight := o
@@ -299,7 +231,7 @@ func TestTrainFlowResumesEveryKillState(t *testing.T) {
 	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
 		t.Errorf("temporary of an interrupted write left after resume: %v", err)
 	}
-	rows := readLogRows(t, filepath.Join(o.Out, LogFile))
+	rows := datasettest.ReadLog(t, filepath.Join(o.Out, LogFile))
 	if len(rows) != 2 || rows[1]["step"].(float64) != 2 || rows[1]["train_bpd"].(float64) == 9 {
 		t.Errorf("log rows %v: want epoch 1 and the redone epoch 2", rows)
 	}
