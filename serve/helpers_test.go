@@ -2,10 +2,12 @@ package serve
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"mime/multipart"
+	"net"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -100,4 +102,24 @@ func decodeError(t testing.TB, rec *httptest.ResponseRecorder, code int) string 
 		t.Fatalf("error body %+v (header id %q)", e, rec.Header().Get("X-Request-Id"))
 	}
 	return e.Error
+}
+
+// serveLoopback runs s on a loopback listener until the test ends (then
+// checks that Run shut down cleanly) and returns its address.
+func serveLoopback(t *testing.T, s *Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	return ln.Addr().String()
 }

@@ -2,9 +2,7 @@ package serve
 
 import (
 	"bytes"
-	"context"
 	"io"
-	"net"
 	"net/http"
 	"runtime"
 	"sync"
@@ -22,20 +20,7 @@ func TestLoad(t *testing.T) {
 	const clients, limit = 200, 4
 	m := &infertest.ChannelModel{Delay: 2 * time.Millisecond}
 	s := newTestServer(t, m, f32(-0.05), Config{MaxConcurrent: limit}, nil)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx, ln) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
-	url := "http://" + ln.Addr().String() + "/v1/predict"
+	url := "http://" + serveLoopback(t, s) + "/v1/predict"
 	body := infertest.PNG(infertest.Scene(96, 48, 40, 20, 8))
 	tr := &http.Transport{MaxIdleConnsPerHost: clients}
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}

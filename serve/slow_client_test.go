@@ -3,7 +3,6 @@ package serve
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -24,20 +23,7 @@ func TestSlowUploadersHoldNoSlot(t *testing.T) {
 	const upload = 700 * time.Millisecond
 	s := newTestServer(t, &infertest.ChannelModel{Delay: time.Millisecond}, f32(-0.05),
 		Config{MaxConcurrent: limit, UploadTimeout: upload}, nil)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx, ln) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
-	addr := ln.Addr().String()
+	addr := serveLoopback(t, s)
 	body := infertest.PNG(infertest.Scene(48, 24, 20, 10, 6))
 
 	slowCodes := make([]int, slow)
