@@ -12,19 +12,41 @@ import (
 )
 
 func init() {
-	var only string
+	var only, model, size string
 	var asJSON bool
+	var batch, iters int
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Time the shared benchmark workloads (compare with ../shared/bench/torch_reference.py)",
+		Long: `bench times the shared workloads of ../shared/bench/torch_reference.py (gemm,
+js-score, segnet-ref) and nflowjs's own (flow, predict), one line each.
+
+--only forward --model RUN times the forward pass of any model bundle, own or
+imported, on a random --batch x 3 x --size input (forward_ms: median of --iters
+passes after one warm-up; ms_per_mpixel).`,
+		Example: `  nflowjs bench --json
+  nflowjs bench --json --only forward --model runs/joint-road --size 1024x2048`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			names := bench.Names()
 			if only != "" {
 				names = []string{only}
 			}
+			if (only == "forward") != (model != "") {
+				return fmt.Errorf("bench: --only forward and --model go together")
+			}
 			out := cmd.OutOrStdout()
 			for _, n := range names {
-				res, err := bench.Run(n)
+				var res map[string]any
+				var err error
+				if n == "forward" {
+					h, w, perr := parseSize("bench: --size", size, true)
+					if perr != nil {
+						return perr
+					}
+					res, err = bench.Forward(model, batch, h, w, 1, iters)
+				} else {
+					res, err = bench.Run(n)
+				}
 				if err != nil {
 					return fmt.Errorf("bench %s: %w", n, err)
 				}
@@ -51,7 +73,11 @@ func init() {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&only, "only", "", "run only this workload")
+	cmd.Flags().StringVar(&only, "only", "", "run only this workload (forward: a model bundle's forward pass, with --model)")
+	cmd.Flags().StringVar(&model, "model", "", "model bundle directory for --only forward")
+	cmd.Flags().StringVar(&size, "size", "512x1024", "input size HxW for --only forward")
+	cmd.Flags().IntVar(&batch, "batch", 1, "batch size for --only forward")
+	cmd.Flags().IntVar(&iters, "iters", 5, "timed passes for --only forward (median)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per line, as torch_reference.py does")
 	rootCmd.AddCommand(cmd)
 }
