@@ -44,9 +44,10 @@ the hash covering its command line and its inputs. Re-running skips finished
 steps; a run killed half-way resumes (training steps continue from their
 checkpoints); --rerun re-runs chosen steps after their command changed.
 
-Profiles (` + strings.Join(experiment.ProfileNames(), ", ") + `): quick took 7 minutes on 2 cores
-(71 steps); full (default sizes and recipes, stage 1 and flow once, every joint
-run over 3 seeds; 179 steps) took about 2 hours on 2 cores (docs/results.md).
+Profiles (` + strings.Join(experiment.ProfileNames(), ", ") + `): quick (71 steps) took 29 minutes of
+step time on 2 cores shared with another job; full (road, aerial and fashion-ood at
+default sizes and recipes, stage 1 and flow once per benchmark, NFlowJS over 3 seeds;
+166 steps) takes several hours on 2 cores (docs/results.md).
 The demo profile is "nflowjs demo". --report-only writes the report from the
 steps finished so far, e.g. while a long run is still going.`,
 		Example: `  nflowjs experiment --suite paper --profile quick --out runs/report-quick`,
