@@ -9,22 +9,8 @@ import (
 	"testing"
 
 	"github.com/nflowjs/nflowjs/dataset"
+	"github.com/nflowjs/nflowjs/dataset/datasettest"
 )
-
-func writeTestPNG(t *testing.T, path string, img image.Image) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := png.Encode(f, img); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-}
 
 // TestSideBySide builds a data folder with three test images whose
 // anomalies have different areas and two predict outputs, and checks that
@@ -44,13 +30,13 @@ func TestSideBySide(t *testing.T) {
 		for p := range area {
 			lab.Pix[p] = 254
 		}
-		writeTestPNG(t, filepath.Join(data, "test", dataset.LabelsDir, id+".png"), lab)
-		writeTestPNG(t, filepath.Join(data, "test", dataset.ImagesDir, id+".png"), image.NewRGBA(image.Rect(0, 0, w, h)))
+		datasettest.WritePNG(t, filepath.Join(data, "test", dataset.LabelsDir, id+".png"), lab)
+		datasettest.WritePNG(t, filepath.Join(data, "test", dataset.ImagesDir, id+".png"), image.NewRGBA(image.Rect(0, 0, w, h)))
 		for _, d := range []string{closed, nflow} {
 			heat := image.NewRGBA(image.Rect(0, 0, w, h+4)) // with a legend strip
-			writeTestPNG(t, filepath.Join(d, id+"_ood.png"), heat)
+			datasettest.WritePNG(t, filepath.Join(d, id+"_ood.png"), heat)
 			if d == nflow {
-				writeTestPNG(t, filepath.Join(d, id+"_fused.png"), heat)
+				datasettest.WritePNG(t, filepath.Join(d, id+"_fused.png"), heat)
 			}
 		}
 	}

@@ -10,22 +10,8 @@ import (
 	"testing"
 
 	"github.com/nflowjs/nflowjs/dataset"
+	"github.com/nflowjs/nflowjs/dataset/datasettest"
 )
-
-func writeTestPNG(t *testing.T, path string, img image.Image) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := png.Encode(f, img); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-}
 
 // makeCmdDataset writes a 2-class dataset: train (1 image) and test (3
 // images, each with a 2×2 anomaly).
@@ -37,7 +23,7 @@ func makeCmdDataset(t *testing.T) string {
 	}
 	for i, split := range []string{"train", "test", "test", "test"} {
 		id := string(rune('a' + i))
-		writeTestPNG(t, filepath.Join(dir, split, "images", id+".png"), image.NewRGBA(image.Rect(0, 0, 16, 8)))
+		datasettest.WritePNG(t, filepath.Join(dir, split, "images", id+".png"), image.NewRGBA(image.Rect(0, 0, 16, 8)))
 		lab := image.NewGray(image.Rect(0, 0, 16, 8))
 		for j := range lab.Pix {
 			lab.Pix[j] = uint8(j % 2)
@@ -47,7 +33,7 @@ func makeCmdDataset(t *testing.T) string {
 				lab.Pix[j] = 254
 			}
 		}
-		writeTestPNG(t, filepath.Join(dir, split, "labels", id+".png"), lab)
+		datasettest.WritePNG(t, filepath.Join(dir, split, "labels", id+".png"), lab)
 	}
 	return dir
 }
@@ -76,7 +62,7 @@ func TestDataCheck(t *testing.T) {
 	}
 	// Break a label: the command fails and names the file.
 	bad := filepath.Join(dir, "test", "labels", "c.png")
-	writeTestPNG(t, bad, image.NewGray(image.Rect(0, 0, 4, 4)))
+	datasettest.WritePNG(t, bad, image.NewGray(image.Rect(0, 0, 4, 4)))
 	out, err = runData(t, "data", "check", dir, "--split", "test")
 	if err == nil || !strings.Contains(out, bad) || !strings.Contains(out, "size mismatch") {
 		t.Fatalf("err %v, output:\n%s", err, out)

@@ -82,3 +82,21 @@ func ReadLog(t testing.TB, path string) []map[string]any {
 	}
 	return rows
 }
+
+// WritePNG writes img to path as a PNG, creating path's directory.
+func WritePNG(t testing.TB, path string, img image.Image) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
