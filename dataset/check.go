@@ -1,8 +1,11 @@
 package dataset
 
 import (
+	"fmt"
+	"io"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -130,5 +133,41 @@ func (st *SplitStats) accumulate(smp *Sample, hist *[256]int64, m *Meta) {
 				st.DepthMax = d
 			}
 		}
+	}
+}
+
+// WriteText prints the statistics as `nflowjs data check` shows them: image
+// counts and sizes, then pixels per class, anomaly, ignore (and unknown)
+// label with their shares, and the depth range if any. s and m are the
+// split and dataset the statistics describe.
+func (st *SplitStats) WriteText(w io.Writer, s *Split, m *Meta) {
+	fmt.Fprintf(w, "\n[%s] %d images, %d valid", st.Split, st.Images, st.Valid)
+	if st.Excluded > 0 {
+		fmt.Fprintf(w, ", %d excluded (%s)", st.Excluded, s.Note)
+	}
+	fmt.Fprintln(w)
+	var sizes []string
+	for _, sz := range st.SortedSizes() {
+		sizes = append(sizes, fmt.Sprintf("%dx%d (%d)", sz[0], sz[1], st.Sizes[sz]))
+	}
+	if len(sizes) > 0 {
+		fmt.Fprintf(w, "  sizes WxH: %s\n", strings.Join(sizes, ", "))
+	}
+	if st.TotalPixels == 0 {
+		return
+	}
+	tot := float64(st.TotalPixels)
+	fmt.Fprintf(w, "  %-28s %14s %8s\n", "class", "pixels", "%")
+	for k, n := range st.ClassPixels {
+		fmt.Fprintf(w, "  %2d %-25s %14d %8.3f\n", k, m.Classes[k], n, 100*float64(n)/tot)
+	}
+	if m.UnknownLabel != 0 {
+		fmt.Fprintf(w, "  %3d %-24s %14d %8.3f\n", m.UnknownLabel, "inlier (class unknown)", st.UnknownPixels, 100*float64(st.UnknownPixels)/tot)
+	}
+	fmt.Fprintf(w, "  %3d %-24s %14d %8.3f\n", m.AnomalyLabel, "anomaly", st.AnomalyPixels, 100*float64(st.AnomalyPixels)/tot)
+	fmt.Fprintf(w, "  %3d %-24s %14d %8.3f\n", m.IgnoreLabel, "ignore", st.IgnorePixels, 100*float64(st.IgnorePixels)/tot)
+	fmt.Fprintf(w, "  anomaly fraction of non-ignored pixels: %.5f; images with anomalies: %d\n", st.AnomalyFraction(), st.AnomalyImages)
+	if st.DepthImages > 0 {
+		fmt.Fprintf(w, "  depth: %d images, known depths %.2f-%.2f m\n", st.DepthImages, st.DepthMin, st.DepthMax)
 	}
 }

@@ -2,10 +2,8 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -65,7 +63,7 @@ problem was found.`,
 					return err
 				}
 				st := dataset.Check(s, workers)
-				printStats(out, st, s, d.Meta)
+				st.WriteText(out, s, d.Meta)
 				for i, e := range st.Errors {
 					if i == maxErrors {
 						fmt.Fprintf(out, "  ... %d more errors\n", len(st.Errors)-maxErrors)
@@ -86,38 +84,6 @@ problem was found.`,
 	cmd.Flags().IntVar(&workers, "workers", 0, "decoding goroutines (0 = all CPUs)")
 	cmd.Flags().IntVar(&maxErrors, "max-errors", 50, "errors printed per split")
 	return cmd
-}
-
-func printStats(w io.Writer, st *dataset.SplitStats, s *dataset.Split, m *dataset.Meta) {
-	fmt.Fprintf(w, "\n[%s] %d images, %d valid", st.Split, st.Images, st.Valid)
-	if st.Excluded > 0 {
-		fmt.Fprintf(w, ", %d excluded (%s)", st.Excluded, s.Note)
-	}
-	fmt.Fprintln(w)
-	var sizes []string
-	for _, sz := range st.SortedSizes() {
-		sizes = append(sizes, fmt.Sprintf("%dx%d (%d)", sz[0], sz[1], st.Sizes[sz]))
-	}
-	if len(sizes) > 0 {
-		fmt.Fprintf(w, "  sizes WxH: %s\n", strings.Join(sizes, ", "))
-	}
-	if st.TotalPixels == 0 {
-		return
-	}
-	tot := float64(st.TotalPixels)
-	fmt.Fprintf(w, "  %-28s %14s %8s\n", "class", "pixels", "%")
-	for k, n := range st.ClassPixels {
-		fmt.Fprintf(w, "  %2d %-25s %14d %8.3f\n", k, m.Classes[k], n, 100*float64(n)/tot)
-	}
-	if m.UnknownLabel != 0 {
-		fmt.Fprintf(w, "  %3d %-24s %14d %8.3f\n", m.UnknownLabel, "inlier (class unknown)", st.UnknownPixels, 100*float64(st.UnknownPixels)/tot)
-	}
-	fmt.Fprintf(w, "  %3d %-24s %14d %8.3f\n", m.AnomalyLabel, "anomaly", st.AnomalyPixels, 100*float64(st.AnomalyPixels)/tot)
-	fmt.Fprintf(w, "  %3d %-24s %14d %8.3f\n", m.IgnoreLabel, "ignore", st.IgnorePixels, 100*float64(st.IgnorePixels)/tot)
-	fmt.Fprintf(w, "  anomaly fraction of non-ignored pixels: %.5f; images with anomalies: %d\n", st.AnomalyFraction(), st.AnomalyImages)
-	if st.DepthImages > 0 {
-		fmt.Fprintf(w, "  depth: %d images, known depths %.2f-%.2f m\n", st.DepthImages, st.DepthMin, st.DepthMax)
-	}
 }
 
 func newDataShowCmd() *cobra.Command {
@@ -158,15 +124,7 @@ Cityscapes-like palette; anomalies cyan, void black, unannotated inliers gray)
 			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 				return err
 			}
-			f, err := os.Create(out)
-			if err != nil {
-				return err
-			}
-			if err := dataset.EncodePNG(f, grid); err != nil {
-				f.Close()
-				return err
-			}
-			if err := f.Close(); err != nil {
+			if err := writePNG(out, grid); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%dx%d, %d samples of %s)\n", out, grid.W, grid.H, len(samples), split)
