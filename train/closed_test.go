@@ -19,7 +19,6 @@ import (
 	"github.com/nflowjs/nflowjs/checkpoint"
 	"github.com/nflowjs/nflowjs/dataset"
 	"github.com/nflowjs/nflowjs/dataset/synth"
-	"github.com/nflowjs/nflowjs/internal/atomicfile"
 	"github.com/nflowjs/nflowjs/internal/killtest"
 	"github.com/nflowjs/nflowjs/internal/runlock"
 	"github.com/nflowjs/nflowjs/models/seg"
@@ -492,7 +491,6 @@ func TestKillAtEveryWrite(t *testing.T) {
 	if _, err := RunClosed(context.Background(), cfg); err != nil {
 		t.Fatal(err)
 	}
-	want := readFiles(t, straight, StateFile, seg.WeightsFile)
 	stages := killtest.Count(t, envChildOut+"="+t.TempDir(), envChildData+"="+testData)
 	for at := 1; at <= stages; at++ {
 		dir := t.TempDir()
@@ -500,43 +498,12 @@ func TestKillAtEveryWrite(t *testing.T) {
 		if _, err := RunClosed(context.Background(), killAtConfig(testData, dir)); err != nil {
 			t.Fatalf("stage %d: resume: %v", at, err)
 		}
-		got := readFiles(t, dir, StateFile, seg.WeightsFile)
-		for name, w := range want {
-			if !slices.Equal(got[name], w) {
-				t.Errorf("stage %d: %s differs from the uninterrupted run's", at, name)
-			}
-		}
+		killtest.SameCheckpoints(t, at, dir, straight, StateFile, seg.WeightsFile)
 		rows, err := ReadLog(filepath.Join(dir, LogFile))
 		if err != nil || len(rows) != cfg.Epochs {
 			t.Errorf("stage %d: %d log rows (%v)", at, len(rows), err)
 		}
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			if atomicfile.IsTemp(e.Name()) || e.Name() == runlock.File {
-				t.Errorf("stage %d: %s left behind", at, e.Name())
-			}
-		}
+		killtest.NoLeftovers(t, at, dir)
 	}
 	t.Logf("killed and resumed at each of %d write stages", stages)
-}
-
-// readFiles returns the tensors of safetensors files in dir, flattened.
-func readFiles(t *testing.T, dir string, names ...string) map[string][]float32 {
-	t.Helper()
-	out := map[string][]float32{}
-	for _, n := range names {
-		sd, _, err := checkpoint.Load(filepath.Join(dir, n))
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys := make([]string, 0, len(sd))
-		for k := range sd {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			out[n] = append(out[n], sd[k].Data...)
-		}
-	}
-	return out
 }

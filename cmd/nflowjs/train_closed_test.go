@@ -47,8 +47,8 @@ func TestTrainClosedCLI(t *testing.T) {
 	if got := b.Info.Classes; len(got) != 2 || got[0] != "a" {
 		t.Errorf("bundle classes %v", got)
 	}
-	if rows := datasettest.ReadLog(t, filepath.Join(out, "log.jsonl")); len(rows) != 1 {
-		t.Fatalf("%d log rows after 1 epoch", len(rows))
+	if rows, err := train.ReadLog(filepath.Join(out, train.LogFile)); err != nil || len(rows) != 1 {
+		t.Fatalf("%d log rows after 1 epoch (%v)", len(rows), err)
 	}
 
 	log, err := runCLI(t, append(base, "--epochs", "1")...)
@@ -59,8 +59,8 @@ func TestTrainClosedCLI(t *testing.T) {
 	if log, err := runCLI(t, "train", "closed", "--out", out, "--resume", "--epochs", "2", "--workers", "1"); err != nil {
 		t.Fatalf("resume: %v\n%s", err, log)
 	}
-	if rows := datasettest.ReadLog(t, filepath.Join(out, "log.jsonl")); len(rows) != 2 {
-		t.Fatalf("%d log rows after resuming to 2 epochs", len(rows))
+	if rows, err := train.ReadLog(filepath.Join(out, train.LogFile)); err != nil || len(rows) != 2 {
+		t.Fatalf("%d log rows after resuming to 2 epochs (%v)", len(rows), err)
 	}
 	saved, err := train.LoadClosedConfig(out)
 	if err != nil {

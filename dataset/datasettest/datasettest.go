@@ -3,14 +3,12 @@
 package datasettest
 
 import (
-	"encoding/json"
 	"image"
 	"image/color"
 	"image/png"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/nflowjs/nflowjs/dataset"
@@ -59,28 +57,6 @@ func WriteTinyFolder(t testing.TB, dir string) {
 			}
 		}
 	}
-}
-
-// ReadLog reads a JSON-lines log (numbers as float64), failing the test
-// on an unreadable file or line.
-func ReadLog(t testing.TB, path string) []map[string]any {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rows []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("%s: log line %q: %v", path, line, err)
-		}
-		rows = append(rows, m)
-	}
-	return rows
 }
 
 // WritePNG writes img to path as a PNG, creating path's directory.

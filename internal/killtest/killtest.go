@@ -10,11 +10,15 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 	"testing"
 
+	"github.com/nflowjs/nflowjs/checkpoint"
 	"github.com/nflowjs/nflowjs/internal/atomicfile"
+	"github.com/nflowjs/nflowjs/internal/runlock"
 )
 
 // env carries the kill point to the child: a stage number, or "count".
@@ -72,5 +76,45 @@ func Kill(t testing.TB, at int, childEnv ...string) {
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		t.Fatalf("stage %d: the child was not killed: %v\n%s", at, err, out)
+	}
+}
+
+// SameCheckpoints fails the test unless every tensor of each named
+// safetensors file in dir equals the same file's in want (an uninterrupted
+// run), bit for bit. at names the kill stage in messages.
+func SameCheckpoints(t testing.TB, at int, dir, want string, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		got, _, err := checkpoint.Load(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatalf("stage %d: %v", at, err)
+		}
+		ref, _, err := checkpoint.Load(filepath.Join(want, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(ref) {
+			t.Fatalf("stage %d: %s has %d tensors, the uninterrupted run's %d", at, name, len(got), len(ref))
+		}
+		for k, v := range ref {
+			if g, ok := got[k]; !ok || !slices.Equal(g.Data, v.Data) {
+				t.Fatalf("stage %d: %s %s differs from the uninterrupted run's", at, name, k)
+			}
+		}
+	}
+}
+
+// NoLeftovers fails the test if dir holds a temporary of an interrupted
+// write or a run lock after the resumed run ended.
+func NoLeftovers(t testing.TB, at int, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if atomicfile.IsTemp(e.Name()) || e.Name() == runlock.File {
+			t.Errorf("stage %d: %s left behind", at, e.Name())
+		}
 	}
 }

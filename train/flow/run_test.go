@@ -12,10 +12,9 @@ import (
 	"github.com/nflowjs/nflowjs/checkpoint"
 	"github.com/nflowjs/nflowjs/dataset"
 	"github.com/nflowjs/nflowjs/dataset/datasettest"
-	"github.com/nflowjs/nflowjs/internal/atomicfile"
 	"github.com/nflowjs/nflowjs/internal/killtest"
-	"github.com/nflowjs/nflowjs/internal/runlock"
 	nf "github.com/nflowjs/nflowjs/models/flow"
+	"github.com/nflowjs/nflowjs/train"
 )
 
 // Environment of the kill-at-every-write child.
@@ -61,27 +60,11 @@ func TestKillAtEveryWrite(t *testing.T) {
 		if err := Run(context.Background(), killConfig(data, dir), nil, nil); err != nil {
 			t.Fatalf("stage %d: resume: %v", at, err)
 		}
-		for _, name := range []string{StateFile, ModelFile} {
-			a, _, err := checkpoint.Load(filepath.Join(dir, name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _, _ := checkpoint.Load(filepath.Join(straight, name))
-			for k, v := range b {
-				if !slices.Equal(a[k].Data, v.Data) {
-					t.Fatalf("stage %d: %s %s differs from the uninterrupted run's", at, name, k)
-				}
-			}
+		killtest.SameCheckpoints(t, at, dir, straight, StateFile, ModelFile)
+		if rows, err := train.ReadLog(filepath.Join(dir, LogFile)); err != nil || len(rows) != 3 {
+			t.Errorf("stage %d: %d log rows (%v), want 3", at, len(rows), err)
 		}
-		if rows := datasettest.ReadLog(t, filepath.Join(dir, LogFile)); len(rows) != 3 {
-			t.Errorf("stage %d: %d log rows, want 3", at, len(rows))
-		}
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			if atomicfile.IsTemp(e.Name()) || e.Name() == runlock.File {
-				t.Errorf("stage %d: %s left behind", at, e.Name())
-			}
-		}
+		killtest.NoLeftovers(t, at, dir)
 	}
 	t.Logf("killed and resumed at each of %d write stages", stages)
 }
@@ -103,8 +86,8 @@ func TestTrainFlowResumeAndSample(t *testing.T) {
 	if err := Run(context.Background(), o, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	rows := datasettest.ReadLog(t, filepath.Join(out, LogFile))
-	if len(rows) != 2 || rows[1]["step"].(float64) != 4 {
+	rows, err := train.ReadLog(filepath.Join(out, LogFile))
+	if err != nil || len(rows) != 2 || rows[1]["step"].(float64) != 4 {
 		t.Fatalf("log rows %v, want 2 epochs ending at step 4", rows)
 	}
 	for _, r := range rows {
@@ -231,8 +214,8 @@ func TestTrainFlowResumesEveryKillState(t *testing.T) {
 	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
 		t.Errorf("temporary of an interrupted write left after resume: %v", err)
 	}
-	rows := datasettest.ReadLog(t, filepath.Join(o.Out, LogFile))
-	if len(rows) != 2 || rows[1]["step"].(float64) != 2 || rows[1]["train_bpd"].(float64) == 9 {
+	rows, err := train.ReadLog(filepath.Join(o.Out, LogFile))
+	if err != nil || len(rows) != 2 || rows[1]["step"].(float64) != 2 || rows[1]["train_bpd"].(float64) == 9 {
 		t.Errorf("log rows %v: want epoch 1 and the redone epoch 2", rows)
 	}
 	// Killed between the checkpoint's rename and the model file's.

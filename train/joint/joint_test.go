@@ -10,13 +10,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/nflowjs/nflowjs/checkpoint"
-	"github.com/nflowjs/nflowjs/internal/atomicfile"
 	"github.com/nflowjs/nflowjs/internal/killtest"
-	"github.com/nflowjs/nflowjs/internal/runlock"
 	"github.com/nflowjs/nflowjs/models/flow"
 	"github.com/nflowjs/nflowjs/models/seg"
 )
@@ -306,27 +303,11 @@ func TestKillAtEveryWrite(t *testing.T) {
 		if _, err := Run(context.Background(), c, nil, nil); err != nil {
 			t.Fatalf("stage %d: resume: %v", at, err)
 		}
-		for _, f := range []string{StateFile, FlowFile, seg.WeightsFile} {
-			a, _, err := checkpoint.Load(filepath.Join(dir, f))
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _, _ := checkpoint.Load(filepath.Join(straight, f))
-			for k, v := range b {
-				if !slices.Equal(a[k].Data, v.Data) {
-					t.Fatalf("stage %d: %s %s differs from the uninterrupted run's", at, f, k)
-				}
-			}
-		}
+		killtest.SameCheckpoints(t, at, dir, straight, StateFile, FlowFile, seg.WeightsFile)
 		if rows, err := readLog(filepath.Join(dir, LogFile)); err != nil || len(rows) != 4 {
 			t.Errorf("stage %d: %d log rows (%v), want 4", at, len(rows), err)
 		}
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			if atomicfile.IsTemp(e.Name()) || e.Name() == runlock.File {
-				t.Errorf("stage %d: %s left behind", at, e.Name())
-			}
-		}
+		killtest.NoLeftovers(t, at, dir)
 	}
 	t.Logf("killed and resumed at each of %d write stages", stages)
 }
