@@ -12,6 +12,7 @@ var (
 	ErrShape       = errors.New("metrics: shape mismatch")
 	ErrLabel       = errors.New("metrics: label outside {0, 1, ignore}")
 	ErrNaN         = errors.New("metrics: NaN score")
+	ErrScoreRange  = errors.New("metrics: score outside the protocol's range")
 	ErrNoPositives = errors.New("metrics: no positive (anomaly) pixels")
 	ErrNoNegatives = errors.New("metrics: no negative (inlier) pixels")
 )

@@ -28,6 +28,21 @@
 // and Fishyscapes report, not the trapezoid); AUROC equals roc_auc_score;
 // FPR95 follows the SMIYC benchmark code (np.searchsorted(tpr, 0.95)).
 //
+// # Benchmark protocols
+//
+// A leaderboard's numbers come from its own code, which does not always
+// compute the exact metrics above; Protocol selects whose convention a
+// number follows. Pooled ("exact") is the definition above over all pixels;
+// PerImage averages per image (StreetHazards); Fishyscapes is the
+// bdl-benchmark's calculate_metrics_perpixAP, which is Pooled on float32
+// scores; SMIYC and SMIYCUniform reproduce the SegmentMeIfYouCan evaluation
+// (road-anomaly-benchmark's PixBinaryClass and PixBinaryClass-uniThr) to
+// 1e-9: scores rounded to float16, binned per frame (768 percentile bins or
+// 4096 uniform ones), NumPy 1.24's float16 arithmetic and tie order
+// included (smiyc.go). On the fixture the exact AP is 0.66251 and the
+// leaderboard's 0.66474. Per-frame bins (FrameBins) merge exactly, so a
+// sharded evaluation gives the same bits as one pass (SMIYCSet.Merge).
+//
 // # Engines
 //
 // Exact computes the curves from the exact order of all scores. It does not

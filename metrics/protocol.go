@@ -5,17 +5,60 @@ import (
 	"fmt"
 )
 
-// Protocol selects how pixel metrics are aggregated over a dataset.
+// Protocol selects how pixel metrics are computed over a dataset. The
+// numbers benchmarks publish come from their own evaluation code, which
+// does not always compute exact metrics; each protocol reproduces one.
 type Protocol int
 
 const (
-	// Pooled computes one set of metrics over all pixels of the dataset
-	// (SMIYC, Fishyscapes).
+	// Pooled computes exact metrics over all pixels of the dataset
+	// (scikit-learn's AP; "exact" on the command line).
 	Pooled Protocol = iota
 	// PerImage averages the metrics of the images that contain both
 	// anomaly and inlier pixels (StreetHazards).
 	PerImage
+	// SMIYC is the SegmentMeIfYouCan leaderboard's "PixBinaryClass":
+	// per-frame percentile bins of float16 scores in [0, 1] (smiyc.go).
+	SMIYC
+	// SMIYCUniform is SMIYC's "PixBinaryClass-uniThr": 4096 uniform bins.
+	SMIYCUniform
+	// Fishyscapes is the bdl-benchmark's calculate_metrics_perpixAP:
+	// exact pooled metrics of float32 scores, which on our 0/1/void labels
+	// are Pooled's numbers (a fixture test checks that); named so a report
+	// says which benchmark's convention it follows.
+	Fishyscapes
 )
+
+var protocolNames = []string{"exact", "per-image", "smiyc", "smiyc-uniform", "fishyscapes"}
+
+// String is the protocol's command-line name.
+func (p Protocol) String() string {
+	if p < 0 || int(p) >= len(protocolNames) {
+		return fmt.Sprintf("Protocol(%d)", int(p))
+	}
+	return protocolNames[p]
+}
+
+// ProtocolNames lists the command-line names, default first.
+func ProtocolNames() []string { return append([]string(nil), protocolNames...) }
+
+// ParseProtocol reads a command-line name ("pooled" is accepted for
+// exact, the name it had before the binned protocols existed).
+func ParseProtocol(name string) (Protocol, error) {
+	if name == "pooled" {
+		return Pooled, nil
+	}
+	for i, n := range protocolNames {
+		if n == name {
+			return Protocol(i), nil
+		}
+	}
+	return 0, fmt.Errorf("metrics: unknown protocol %q (have %v)", name, protocolNames)
+}
+
+// Binned reports whether the protocol bins float16 scores in [0, 1]
+// (SMIYC's), so scores must first be mapped into that range.
+func (p Protocol) Binned() bool { return p == SMIYC || p == SMIYCUniform }
 
 // Engine selects the exact or the streaming computation.
 type Engine int
@@ -32,9 +75,13 @@ const DefaultKeyBits = 20
 // Options configure Evaluate.
 type Options struct {
 	Ignore   uint8    // void label (DefaultIgnore)
-	Protocol Protocol // Pooled or PerImage
-	Engine   Engine   // EngineExact or EngineStreaming
+	Protocol Protocol // Pooled (default), PerImage, SMIYC, SMIYCUniform, Fishyscapes
+	Engine   Engine   // EngineExact or EngineStreaming (Pooled and PerImage only)
 	KeyBits  int      // streaming resolution; 0 = DefaultKeyBits
+	// FrameSizes gives each image's pixel count when images differ in
+	// size (the binned protocols work per frame); nil means equal images
+	// of imageSize pixels.
+	FrameSizes []int
 }
 
 // Summary is the result of Evaluate. For PerImage, AP, AUROC and FPR95 are
@@ -56,6 +103,9 @@ func Evaluate(scores []float32, labels []uint8, imageSize int, opt Options) (Sum
 	if len(scores) != len(labels) {
 		return Summary{}, fmt.Errorf("%w: %d scores, %d labels", ErrShape, len(scores), len(labels))
 	}
+	if opt.FrameSizes != nil && opt.Protocol.Binned() {
+		return smiycEvaluate(scores, labels, 0, opt)
+	}
 	if imageSize <= 0 || len(scores)%imageSize != 0 {
 		return Summary{}, fmt.Errorf("%w: %d pixels are not whole images of %d", ErrShape, len(scores), imageSize)
 	}
@@ -65,6 +115,11 @@ func Evaluate(scores []float32, labels []uint8, imageSize int, opt Options) (Sum
 	}
 	nImg := len(scores) / imageSize
 	switch opt.Protocol {
+	case SMIYC, SMIYCUniform:
+		return smiycEvaluate(scores, labels, imageSize, opt)
+	case Fishyscapes:
+		b, err := Exact(scores, labels, opt.Ignore)
+		return Summary{Binary: b, Images: nImg}, err
 	case Pooled:
 		if opt.Engine == EngineExact {
 			b, err := Exact(scores, labels, opt.Ignore)
@@ -161,4 +216,34 @@ func countClasses(l []uint8, ignore uint8) (p, n int64) {
 		}
 	}
 	return p, n
+}
+
+func smiycEvaluate(scores []float32, labels []uint8, imageSize int, opt Options) (Summary, error) {
+	sizes := opt.FrameSizes
+	if sizes == nil {
+		sizes = make([]int, len(scores)/imageSize)
+		for i := range sizes {
+			sizes[i] = imageSize
+		}
+	}
+	set := NewSMIYCSet(opt.Protocol)
+	off := 0
+	for i, n := range sizes {
+		if n < 0 || off+n > len(scores) {
+			return Summary{}, fmt.Errorf("%w: frame sizes exceed the %d pixels", ErrShape, len(scores))
+		}
+		fb, err := SMIYCFrame(scores[off:off+n], labels[off:off+n], opt.Ignore, opt.Protocol)
+		if err != nil {
+			return Summary{}, fmt.Errorf("image %d: %w", i, err)
+		}
+		if err := set.Add(int64(i), fb); err != nil {
+			return Summary{}, err
+		}
+		off += n
+	}
+	if off != len(scores) {
+		return Summary{}, fmt.Errorf("%w: frame sizes cover %d of %d pixels", ErrShape, off, len(scores))
+	}
+	b, err := set.Result()
+	return Summary{Binary: b, Images: len(sizes)}, err
 }

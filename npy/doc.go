@@ -1,5 +1,5 @@
-// Package npy reads and writes NumPy .npy files of float32 and uint8
-// arrays (C order, little-endian), the exchange format of `nflowjs metrics`
+// Package npy reads and writes NumPy .npy files of float32, float16 and
+// uint8 arrays (C order, little-endian), the exchange format of `nflowjs metrics`
 // and of score and logit maps compared with other frameworks.
 //
 // The reader parses the header itself (format versions 1.0, 2.0 and 3.0)

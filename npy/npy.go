@@ -11,11 +11,14 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/nflowjs/nflowjs/internal/half"
 )
 
 // Dtypes of the arrays this package reads and writes.
 const (
 	Float32 = "<f4"
+	Float16 = "<f2"
 	Uint8   = "|u1"
 )
 
@@ -231,6 +234,42 @@ func ReadFloat32(path string) ([]int, []float32, error) {
 		i += n
 	}
 	return h.Shape, data, nil
+}
+
+// ReadFloat16 reads a float16 array (the dtype SMIYC's score maps use)
+// and its shape; the values are widened to float32, which is exact.
+func ReadFloat16(path string) ([]int, []float32, error) {
+	f, h, err := open(path, Float16, 2)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	raw := make([]byte, 2*h.Len())
+	if _, err := io.ReadFull(f, raw); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	data := make([]float32, h.Len())
+	for i := range data {
+		data[i] = float32(half.ToFloat64(binary.LittleEndian.Uint16(raw[2*i:])))
+	}
+	return h.Shape, data, nil
+}
+
+// WriteFloat16 writes data rounded to float16 (nearest, ties to even, as
+// NumPy's astype(np.float16)) as an array of the given shape.
+func WriteFloat16(w io.Writer, shape []int, data []float32) error {
+	if err := checkLen(shape, len(data)); err != nil {
+		return err
+	}
+	buf := make([]byte, 2*len(data))
+	for i, v := range data {
+		binary.LittleEndian.PutUint16(buf[2*i:], half.FromFloat64(float64(v)))
+	}
+	if _, err := w.Write(header(Float16, shape)); err != nil {
+		return err
+	}
+	_, err := w.Write(buf)
+	return err
 }
 
 // ReadUint8 reads a uint8 array and its shape.

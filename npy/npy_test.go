@@ -106,3 +106,27 @@ func FuzzRead(f *testing.F) {
 		_, _, _ = ReadUint8(p)
 	})
 }
+
+// A float16 array NumPy wrote (an SMIYC score map) reads, and writing it
+// back gives NumPy's bytes.
+func TestFloat16RoundTripsNumPyFile(t *testing.T) {
+	const path = "testdata/f16_smiyc.npy"
+	shape, data, err := ReadFloat16(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(shape, []int{31, 43}) {
+		t.Fatalf("shape %v", shape)
+	}
+	var b bytes.Buffer
+	if err := WriteFloat16(&b, shape, data); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile(path)
+	if !bytes.Equal(b.Bytes(), want) {
+		t.Fatal("written bytes differ from NumPy's file")
+	}
+	if _, _, err := ReadFloat32(path); err == nil {
+		t.Fatal("float16 file read as float32")
+	}
+}
