@@ -31,10 +31,10 @@ func TestRoundKnownValues(t *testing.T) {
 		{-0.01, -0.01000213623046875},
 		{1.01, 1.009765625},
 		{4096 / 1.02, 4016},
-		{1 + 0x1p-11, 1},                 // tie → even (1)
-		{1 + 3*0x1p-11, 1 + 0x1p-9},      // tie → even
-		{0x1p-25, 0},                     // half of the smallest subnormal → 0
-		{3 * 0x1p-26, 0x1p-24},           // above half → smallest subnormal
+		{1 + 0x1p-11, 1},            // tie → even (1)
+		{1 + 3*0x1p-11, 1 + 0x1p-9}, // tie → even
+		{0x1p-25, 0},                // half of the smallest subnormal → 0
+		{3 * 0x1p-26, 0x1p-24},      // above half → smallest subnormal
 		{65519, 65504}, {65520, math.Inf(1)}, {-70000, math.Inf(-1)},
 	}
 	for _, c := range cases {
