@@ -23,8 +23,11 @@
 // negative, and ignore pixels are excluded. Segmentation metrics skip
 // ignore and unknown pixels; closed-set mIoU also skips anomaly pixels,
 // while open-mIoU counts them as class K (metrics.Confusion.OpenIoU).
-// Metrics come from package metrics, pooled over all pixels by default
-// (SMIYC, Fishyscapes) or averaged per image (StreetHazards).
+// Metrics come from package metrics under Options.Protocol: exact over all
+// pooled pixels by default, averaged per image (StreetHazards), the
+// SegmentMeIfYouCan leaderboard's binned protocols (each score first mapped
+// onto [0, 1] from its natural bounds, or the split's min–max when it has
+// none: UnitRange; the report gives the range) or Fishyscapes'.
 //
 // Images are read in dataset order without augmentation and every random
 // choice is seeded (Options.Seed), so a report is deterministic. Model

@@ -144,7 +144,7 @@ func (o *Options) setDefaults() error {
 	case o.ODINEps < 0 || math.IsNaN(float64(o.ODINEps)):
 		o.ODINEps = 0
 	}
-	if o.Protocol != metrics.Pooled && o.Protocol != metrics.PerImage {
+	if o.Protocol < metrics.Pooled || o.Protocol > metrics.Fishyscapes {
 		return fmt.Errorf("evaluate: unknown protocol %d", o.Protocol)
 	}
 	if o.Engine != metrics.EngineExact && o.Engine != metrics.EngineStreaming {
@@ -181,6 +181,11 @@ type ScoreResult struct {
 	Images int `json:"images"`
 	// Bounds on the distance to the exact metrics (streaming engine only).
 	Bounds *metrics.Bounds `json:"error_bound,omitempty"`
+	// ScoreRange is, for the SMIYC protocols, the [lo, hi] the score was
+	// mapped from onto their [0, 1] by (s − lo)/(hi − lo): the score's
+	// natural bounds, or the split's minimum and maximum for an
+	// unbounded score.
+	ScoreRange *[2]float32 `json:"score_range,omitempty"`
 	// Threshold of the outlier-aware segmentation (score > Threshold =
 	// anomaly) and where it came from; OpenMIoU is nil without one.
 	Threshold       *float32 `json:"threshold,omitempty"`
@@ -658,6 +663,7 @@ func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Repor
 	scores := make([][]float32, len(scorers))
 	var labels []uint8
 	imageSize, sameSize, nImages := -1, true, 0
+	var frameSizes []int
 	meta := split.Meta
 	err = e.pass(split, "eval "+split.Name, scorers, func(b *dataset.Batch, logits *tensor.Tensor, maps []*tensor.Tensor) error {
 		hw := b.H * b.W
@@ -666,6 +672,9 @@ func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Repor
 		}
 		sameSize = sameSize && imageSize == hw
 		nImages += b.N
+		for range b.N {
+			frameSizes = append(frameSizes, hw)
+		}
 		totalPixels += b.N * hw
 		arg, err := ood.Argmax(logits)
 		if err != nil {
@@ -717,7 +726,7 @@ func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Repor
 
 	rep := &Report{
 		Model: info.Name, Dataset: meta.Name, Split: split.Name, Protocol: protocolName(opt.Protocol),
-		Engine: engineName(opt.Engine), Images: nImages, MIoU: closed.MIoU(),
+		Engine: engineName(opt.Protocol, opt.Engine), Images: nImages, MIoU: closed.MIoU(),
 		ForwardMsPerImage: perImageMs(e.forward, nImages),
 	}
 	if opt.CalibSplit != nil && len(e.specs) > 0 {
@@ -744,8 +753,14 @@ func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Repor
 		}
 	}
 	for i, s := range scorers {
+		var scoreRange *[2]float32
+		if opt.Protocol.Binned() {
+			lo, hi := UnitRange(s.spec, k, scores[i])
+			scores[i] = ToUnit(scores[i], lo, hi)
+			scoreRange = &[2]float32{lo, hi}
+		}
 		sum, err := metrics.Evaluate(scores[i], labels, imageSize, metrics.Options{
-			Ignore: voidLabel, Protocol: opt.Protocol, Engine: opt.Engine,
+			Ignore: voidLabel, Protocol: opt.Protocol, Engine: opt.Engine, FrameSizes: frameSizes,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("evaluate: score %s: %w", s.spec, err)
@@ -753,6 +768,7 @@ func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Repor
 		r := ScoreResult{
 			Score: s.spec.String(), Detail: s.detail, Temperature: s.temp,
 			AP: sum.AP, FPR95: sum.FPR95, AUROC: sum.AUROC, Images: sum.Images, Bounds: sum.Bounds,
+			ScoreRange: scoreRange,
 			Threshold: thresholds[i], ThresholdSource: sources[i],
 			MsPerImage: perImageMs(s.elapsed, nImages),
 		}
@@ -778,14 +794,19 @@ func perImageMs(d time.Duration, n int) float64 {
 }
 
 func protocolName(p metrics.Protocol) string {
-	if p == metrics.PerImage {
-		return "per-image"
+	if p == metrics.Pooled {
+		return "pooled" // the report's name for it before the binned protocols
 	}
-	return "pooled"
+	return p.String()
 }
 
-func engineName(e metrics.Engine) string {
-	if e == metrics.EngineStreaming {
+func engineName(p metrics.Protocol, e metrics.Engine) string {
+	switch {
+	case p.Binned():
+		return "binned float16" // the official tool's per-frame bins
+	case p == metrics.Fishyscapes:
+		return "exact"
+	case e == metrics.EngineStreaming:
 		return "streaming"
 	}
 	return "exact"

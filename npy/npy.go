@@ -255,6 +255,21 @@ func ReadFloat16(path string) ([]int, []float32, error) {
 	return h.Shape, data, nil
 }
 
+// ReadFloat reads a float32 or a float16 array (widened to float32) and
+// its shape: score maps come in both.
+func ReadFloat(path string) ([]int, []float32, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := ReadHeader(f)
+	f.Close()
+	if err == nil && h.Dtype == Float16 {
+		return ReadFloat16(path)
+	}
+	return ReadFloat32(path) // reports a bad header or another dtype by name
+}
+
 // WriteFloat16 writes data rounded to float16 (nearest, ties to even, as
 // NumPy's astype(np.float16)) as an array of the given shape.
 func WriteFloat16(w io.Writer, shape []int, data []float32) error {

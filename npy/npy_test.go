@@ -129,4 +129,7 @@ func TestFloat16RoundTripsNumPyFile(t *testing.T) {
 	if _, _, err := ReadFloat32(path); err == nil {
 		t.Fatal("float16 file read as float32")
 	}
+	if _, d, err := ReadFloat(path); err != nil || !slices.Equal(d, data) {
+		t.Fatalf("ReadFloat: %v", err)
+	}
 }

@@ -92,13 +92,12 @@ func (f *evalFlags) options(stderr io.Writer) (evaluate.Options, error) {
 	default:
 		return opt, fmt.Errorf("--mc-measure must be entropy or msp, have %q", f.mcMeasure)
 	}
-	switch f.protocol {
-	case "pooled", "":
-		opt.Protocol = metrics.Pooled
-	case "per-image":
-		opt.Protocol = metrics.PerImage
-	default:
-		return opt, fmt.Errorf("--protocol must be pooled or per-image, have %q", f.protocol)
+	if f.protocol != "" { // calibrate has no --protocol: exact
+		p, err := metrics.ParseProtocol(f.protocol)
+		if err != nil {
+			return opt, fmt.Errorf("--protocol: %w", err)
+		}
+		opt.Protocol = p
 	}
 	switch f.engine {
 	case "exact", "":
@@ -246,7 +245,7 @@ segmentation and the fusion keep the full-resolution logits.`,
 	fl.StringVar(&f.evalSplit, "split", dataset.SplitTest, "split to evaluate")
 	fl.StringVar(&scores, "scores", "msp,maxlogit,entropy,energy,js", "comma-separated OOD scores ("+strings.Join(ood.ScoreNames(), ", ")+")")
 	fl.StringVar(&f.calibSplit, "calib-split", dataset.SplitVal, `split the open-mIoU thresholds are calibrated on ("none" to skip)`)
-	fl.StringVar(&f.protocol, "protocol", "pooled", "pixel-metric aggregation: pooled or per-image")
+	fl.StringVar(&f.protocol, "protocol", "exact", protocolHelp)
 	fl.StringVar(&f.engine, "engine", "exact", "metrics engine: exact or streaming")
 	return cmd
 }

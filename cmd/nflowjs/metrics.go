@@ -19,15 +19,17 @@ func init() {
 	cmd := &cobra.Command{
 		Use:   "metrics --scores S.npy --labels L.npy",
 		Short: "Pixel-level OOD metrics (AP, AUROC, FPR95) of a score map against anomaly labels",
-		Long: `metrics reads per-pixel anomaly scores (float32 .npy of any shape, e.g. N x H x W,
-higher = more anomalous) and labels (uint8 .npy of the same shape: 1 = anomaly,
+		Long: `metrics reads per-pixel anomaly scores (float32 or float16 .npy of any shape,
+e.g. N x H x W, higher = more anomalous) and labels (uint8 .npy of the same shape: 1 = anomaly,
 0 = inlier, the --ignore value = void) and prints one JSON object with AP
 (scikit-learn's average_precision_score), AUROC, FPR at 95% TPR, and the numbers
 of non-void and anomaly pixels.
 
---protocol pooled evaluates all pixels together (SMIYC, Fishyscapes); per-image
-averages over the images (the first axis of a 3-D or higher array) that contain
-both anomaly and inlier pixels (StreetHazards). --engine streaming uses
+--protocol exact (the default) evaluates all pixels together; per-image averages
+over the images (the first axis of a 3-D or higher array) that contain both
+anomaly and inlier pixels (StreetHazards); smiyc and smiyc-uniform give the
+SegmentMeIfYouCan leaderboard's binned numbers (scores must be in [0, 1], one
+frame per image); fishyscapes the Fishyscapes benchmark's. --engine streaming uses
 fixed-bin histograms (constant memory) and also prints "error_bound", a bound on
 the distance of each metric to the exact value.`,
 		Args: cobra.NoArgs,
@@ -36,13 +38,9 @@ the distance of each metric to the exact value.`,
 				return errors.New("metrics: --scores and --labels are required")
 			}
 			opt := metrics.Options{Ignore: ignore, KeyBits: keyBits}
-			switch protocol {
-			case "pooled":
-				opt.Protocol = metrics.Pooled
-			case "per-image":
-				opt.Protocol = metrics.PerImage
-			default:
-				return fmt.Errorf("metrics: --protocol must be pooled or per-image, have %q", protocol)
+			var err error
+			if opt.Protocol, err = metrics.ParseProtocol(protocol); err != nil {
+				return fmt.Errorf("metrics: --protocol: %w", err)
 			}
 			switch engine {
 			case "exact":
@@ -52,7 +50,7 @@ the distance of each metric to the exact value.`,
 			default:
 				return fmt.Errorf("metrics: --engine must be exact or streaming, have %q", engine)
 			}
-			sShape, scores, err := npy.ReadFloat32(scoresPath)
+			sShape, scores, err := npy.ReadFloat(scoresPath)
 			if err != nil {
 				return fmt.Errorf("metrics: --scores: %w", err)
 			}
@@ -78,6 +76,7 @@ the distance of each metric to the exact value.`,
 				"ap": sum.AP, "auroc": sum.AUROC, "fpr95": sum.FPR95,
 				"pixels": sum.Pixels, "positives": sum.Positives,
 			}
+			out["protocol"] = opt.Protocol.String()
 			if opt.Protocol == metrics.PerImage {
 				out["images"] = sum.Images
 				out["skipped_images"] = sum.Skipped
@@ -97,8 +96,13 @@ the distance of each metric to the exact value.`,
 	f.StringVar(&scoresPath, "scores", "", "float32 .npy of per-pixel anomaly scores")
 	f.StringVar(&labelsPath, "labels", "", "uint8 .npy of labels (1 anomaly, 0 inlier, --ignore void)")
 	f.Uint8Var(&ignore, "ignore", metrics.DefaultIgnore, "label value of void pixels")
-	f.StringVar(&protocol, "protocol", "pooled", "pooled | per-image")
+	f.StringVar(&protocol, "protocol", "exact", protocolHelp)
 	f.StringVar(&engine, "engine", "exact", "exact | streaming")
 	f.IntVar(&keyBits, "bits", metrics.DefaultKeyBits, "streaming engine resolution: 2^bits histogram bins")
 	rootCmd.AddCommand(cmd)
 }
+
+// protocolHelp is the --protocol flag's text (eval and metrics).
+const protocolHelp = `pixel-metric protocol: exact (all pixels pooled), per-image (StreetHazards), ` +
+	`smiyc (SegmentMeIfYouCan leaderboard: per-frame percentile bins of float16 scores), ` +
+	`smiyc-uniform (its 4096 uniform bins) or fishyscapes`

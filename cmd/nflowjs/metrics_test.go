@@ -52,3 +52,34 @@ func TestMetricsCommand(t *testing.T) {
 		t.Errorf("malformed header: %v", err)
 	}
 }
+
+// metrics --protocol smiyc on an SMIYC frame (float16 scores, as the
+// official tool stores them) prints the official tool's AP for it.
+func TestMetricsCommandSMIYC(t *testing.T) {
+	const frames = "../../metrics/testdata/smiyc/frames/"
+	t.Cleanup(func() { // flag values outlive Execute; later tests expect the default
+		if c, _, err := rootCmd.Find([]string{"metrics"}); err == nil {
+			_ = c.Flags().Set("protocol", "exact")
+		}
+	})
+	want := map[string]float64{"smiyc": 0.6883362500508392, "smiyc-uniform": 0.6885579618255322} // expected.json, case "single"
+	for proto, ap := range want {
+		var out bytes.Buffer
+		rootCmd.SetOut(&out)
+		rootCmd.SetArgs([]string{"metrics", "--scores", frames + "000_score.npy", "--labels", frames + "000_label.npy", "--protocol", proto})
+		if err := rootCmd.Execute(); err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(out.Bytes(), &m); err != nil || m["protocol"] != proto {
+			t.Fatalf("output %s (%v)", out.String(), err)
+		}
+		if got := m["ap"].(float64); got-ap > 1e-9 || ap-got > 1e-9 {
+			t.Errorf("%s: AP %v, official %v", proto, got, ap)
+		}
+	}
+	rootCmd.SetArgs([]string{"metrics", "--scores", frames + "000_score.npy", "--labels", frames + "000_label.npy", "--protocol", "smiyc-exact"})
+	if err := rootCmd.Execute(); err == nil || !strings.Contains(err.Error(), "smiyc-uniform") {
+		t.Errorf("unknown protocol: %v", err)
+	}
+}
