@@ -769,7 +769,7 @@ func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Repor
 			Score: s.spec.String(), Detail: s.detail, Temperature: s.temp,
 			AP: sum.AP, FPR95: sum.FPR95, AUROC: sum.AUROC, Images: sum.Images, Bounds: sum.Bounds,
 			ScoreRange: scoreRange,
-			Threshold: thresholds[i], ThresholdSource: sources[i],
+			Threshold:  thresholds[i], ThresholdSource: sources[i],
 			MsPerImage: perImageMs(s.elapsed, nImages),
 		}
 		if open[i] != nil {
