@@ -20,7 +20,7 @@ func TestAccumulatorShardsAreBitIdentical(t *testing.T) {
 			labels[i] = DefaultIgnore
 		}
 		// float16-friendly values with ties, in [0, 1]
-		scores[i] = float32(rng.IntN(2000)) / 2000
+		scores[i] = float32(rng.IntN(200000)) / 200000
 		if labels[i] == 1 {
 			scores[i] = min(1, scores[i]+0.3)
 		}
@@ -69,7 +69,54 @@ func TestAccumulatorShardsAreBitIdentical(t *testing.T) {
 			}
 		}
 	}
+	// Exact's large-input path sums AP per bucket; the accumulator follows
+	// it, bit for bit.
+	defer func(v int) { smallExactMax = v }(smallExactMax)
+	smallExactMax = 1000
+	acc, _ := NewAccumulator(Pooled)
+	for f := range frames {
+		_ = acc.AddFrame(int64(f), scores[f*size:(f+1)*size], labels[f*size:(f+1)*size], DefaultIgnore)
+	}
+	got, _ := acc.Result()
+	if ex, _ := Exact(scores, labels, DefaultIgnore); got.Binary != ex {
+		t.Errorf("bucketed: accumulator %+v, Exact %+v", got.Binary, ex)
+	}
 	if _, err := NewAccumulator(PerImage); err == nil {
 		t.Error("per-image accumulator accepted")
 	}
+}
+
+func TestScoreCountsEncoding(t *testing.T) {
+	c := NewScoreCounts()
+	_ = c.Add([]float32{0.5, 0.25, 0.5, -1, 3}, []uint8{1, 0, 0, 1, DefaultIgnore}, DefaultIgnore)
+	b, _ := c.MarshalBinary()
+	var back ScoreCounts
+	if err := back.UnmarshalBinary(b); err != nil || back.seen != 5 || back.Len() != 3 || back.runs[0].pos[2] != 1 || back.runs[0].neg[2] != 1 {
+		t.Fatalf("round trip: %+v %v", back, err)
+	}
+	for i := range len(b) { // every truncation is refused, never a panic
+		if err := new(ScoreCounts).UnmarshalBinary(b[:i]); err == nil {
+			t.Fatalf("truncated at %d accepted", i)
+		}
+	}
+	if err := new(ScoreCounts).UnmarshalBinary(append(b, 0)); err == nil {
+		t.Fatal("trailing byte accepted")
+	}
+}
+
+func FuzzScoreCountsUnmarshal(f *testing.F) {
+	c := NewScoreCounts()
+	_ = c.Add([]float32{0.5, 0.25}, []uint8{1, 0}, DefaultIgnore)
+	b, _ := c.MarshalBinary()
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var c ScoreCounts
+		if c.UnmarshalBinary(b) == nil {
+			again, _ := c.MarshalBinary()
+			var d ScoreCounts
+			if err := d.UnmarshalBinary(again); err != nil || d.Len() != c.Len() {
+				t.Fatalf("re-encoding fails: %v", err)
+			}
+		}
+	})
 }
