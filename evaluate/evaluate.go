@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -105,6 +106,14 @@ type Options struct {
 	// argmax, mIoU and the fusion for open-mIoU keep the full-resolution
 	// logits; odin, mcdropout and react are unaffected.
 	ScoreResolution string
+
+	// ExportSMIYC, if set, is a directory that receives every score's
+	// maps in the layout the SegmentMeIfYouCan evaluation reads:
+	// ExportSMIYC/anomaly_p/METHOD/DATASET/FRAME.hdf5, an H×W float16
+	// dataset "value" in [0, 1] (the score mapped as for the SMIYC
+	// protocols). METHOD is ExportMethod, or "nflowjs-SCORE".
+	ExportSMIYC  string
+	ExportMethod string
 
 	// Progress, if non-nil, receives progress bars.
 	Progress io.Writer
@@ -664,6 +673,7 @@ func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Repor
 	var labels []uint8
 	imageSize, sameSize, nImages := -1, true, 0
 	var frameSizes []int
+	var frames []exportFrame
 	meta := split.Meta
 	err = e.pass(split, "eval "+split.Name, scorers, func(b *dataset.Batch, logits *tensor.Tensor, maps []*tensor.Tensor) error {
 		hw := b.H * b.W
@@ -672,8 +682,9 @@ func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Repor
 		}
 		sameSize = sameSize && imageSize == hw
 		nImages += b.N
-		for range b.N {
+		for j := range b.N {
 			frameSizes = append(frameSizes, hw)
+			frames = append(frames, exportFrame{id: b.IDs[j], h: b.H, w: b.W})
 		}
 		totalPixels += b.N * hw
 		arg, err := ood.Argmax(logits)
@@ -754,10 +765,22 @@ func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Repor
 	}
 	for i, s := range scorers {
 		var scoreRange *[2]float32
-		if opt.Protocol.Binned() {
+		if opt.Protocol.Binned() || opt.ExportSMIYC != "" {
 			lo, hi := UnitRange(s.spec, k, scores[i])
-			scores[i] = ToUnit(scores[i], lo, hi)
-			scoreRange = &[2]float32{lo, hi}
+			unit := ToUnit(slices.Clone(scores[i]), lo, hi)
+			if opt.ExportSMIYC != "" {
+				method := opt.ExportMethod
+				if method == "" {
+					method = "nflowjs-" + s.spec.String()
+				}
+				if err := exportSMIYC(opt.ExportSMIYC, method, meta.Name, frames, unit); err != nil {
+					return nil, err
+				}
+			}
+			if opt.Protocol.Binned() {
+				scores[i] = unit
+				scoreRange = &[2]float32{lo, hi}
+			}
 		}
 		sum, err := metrics.Evaluate(scores[i], labels, imageSize, metrics.Options{
 			Ignore: voidLabel, Protocol: opt.Protocol, Engine: opt.Engine, FrameSizes: frameSizes,

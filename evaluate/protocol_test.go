@@ -1,7 +1,12 @@
 package evaluate
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/nflowjs/nflowjs/internal/h5"
 
 	"github.com/nflowjs/nflowjs/metrics"
 	"github.com/nflowjs/nflowjs/ood"
@@ -65,5 +70,38 @@ func TestToUnit(t *testing.T) {
 	spec, _ = ood.ParseScore("msp")
 	if lo, hi := UnitRange(spec, 4, []float32{-0.9}); lo != -1 || hi != -0.25 {
 		t.Fatalf("msp bounds: [%v %v]", lo, hi)
+	}
+}
+
+// --export-smiyc writes one HDF5 file per frame under
+// anomaly_p/METHOD/DATASET, holding the score mapped onto [0, 1].
+func TestExportSMIYC(t *testing.T) {
+	m := tinyModel(t, 13)
+	test := openSplit(t, "test")
+	dt := loadDirect(t, m, test)
+	dir := t.TempDir()
+	if _, err := RunModel(m, tinyInfo(m), test, Options{Scores: []string{"js"}, BatchSize: 3, ExportSMIYC: dir}); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := dt.scores(t, ood.NFlowJS, 2)
+	spec, _ := ood.ParseScore("js")
+	lo, hi := UnitRange(spec, 13, s)
+	unit := ToUnit(s, lo, hi)
+	hw := test.Meta.Extra["size"].([]any)
+	h, w := int(hw[0].(float64)), int(hw[1].(float64))
+	for i, e := range test.Entries {
+		got, err := os.ReadFile(filepath.Join(dir, "anomaly_p", "nflowjs-js", test.Meta.Name, e.ID+".hdf5"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		_ = h5.WriteFloat16(&want, "value", h, w, unit[i*h*w:(i+1)*h*w])
+		if !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("frame %s: file differs from the mapped scores", e.ID)
+		}
+	}
+	_, err := RunModel(m, tinyInfo(m), test, Options{Scores: []string{"js"}, ExportSMIYC: dir, ExportMethod: "../up"})
+	if err == nil {
+		t.Error("a method name with a path separator was accepted")
 	}
 }

@@ -35,6 +35,8 @@ type evalFlags struct {
 	quiet                 bool
 	jsonOut               bool
 	protocol, engine      string
+	exportSMIYC           string
+	exportMethod          string
 	calibSplit, evalSplit string
 	tpr, fpr              float64
 	scoreRes              string
@@ -99,6 +101,7 @@ func (f *evalFlags) options(stderr io.Writer) (evaluate.Options, error) {
 		}
 		opt.Protocol = p
 	}
+	opt.ExportSMIYC, opt.ExportMethod = f.exportSMIYC, f.exportMethod
 	switch f.engine {
 	case "exact", "":
 		opt.Engine = metrics.EngineExact
@@ -246,6 +249,9 @@ segmentation and the fusion keep the full-resolution logits.`,
 	fl.StringVar(&scores, "scores", "msp,maxlogit,entropy,energy,js", "comma-separated OOD scores ("+strings.Join(ood.ScoreNames(), ", ")+")")
 	fl.StringVar(&f.calibSplit, "calib-split", dataset.SplitVal, `split the open-mIoU thresholds are calibrated on ("none" to skip)`)
 	fl.StringVar(&f.protocol, "protocol", "exact", protocolHelp)
+	fl.StringVar(&f.exportSMIYC, "export-smiyc", "", "also write the score maps for the SegmentMeIfYouCan evaluation code: DIR/anomaly_p/METHOD/DATASET/FRAME.hdf5\n"+
+		"(float16 in [0, 1], dataset \"value\"; point its DIR_OUTPUTS at DIR)")
+	fl.StringVar(&f.exportMethod, "export-method", "", "METHOD of --export-smiyc (default nflowjs-SCORE)")
 	fl.StringVar(&f.engine, "engine", "exact", "metrics engine: exact or streaming")
 	return cmd
 }
