@@ -17,8 +17,10 @@ type ComponentConfig struct {
 	// Thresholds on sIoU / PPV; nil means SIoUThresholds().
 	Thresholds []float64
 	// SIoUPred counts false positives by the symmetric adjusted IoU of
-	// predicted components, as the benchmark code does, instead of the PPV
-	// of the SMIYC paper.
+	// predicted components instead of their PPV. The SMIYC paper and the
+	// official code (road-anomaly-benchmark@1c7804e, segment_metrics) use
+	// the PPV — an sIoU-of-prediction line is commented out there; this
+	// switch reproduces numbers from before that change.
 	SIoUPred bool
 }
 

@@ -85,3 +85,40 @@ func TestComponentsHand(t *testing.T) {
 		t.Error("wrong image size accepted")
 	}
 }
+
+// Hand-computed cases from a reading of the official segment_metrics and
+// default_instancer (road-anomaly-benchmark@1c7804e).
+func TestComponentsHandOfficialRules(t *testing.T) {
+	// One predicted component {1,2,3} touches two ground-truth components
+	// A = {0,1} and B = {3,4}. For A: intersection 1; the official
+	// adjusted union |pred∈S| + |A| − intersection − adjustment, with the
+	// adjustment the prediction's pixels on other components (pixel 3, on
+	// B), is 3 + 2 − 1 − 1 = 3: sIoU 1/3, and the same for B. PPV of the
+	// prediction: 2 of its 3 pixels are anomalies.
+	c := &Components{}
+	if err := c.Add([]float32{0, 1, 1, 1, 0, 0, 0}, []uint8{1, 1, 0, 1, 1, 0, 0}, 1, 7, 255, 0.5); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.SIoU) != 2 || !near(c.SIoU[0], 1.0/3, 1e-15) || !near(c.SIoU[1], 1.0/3, 1e-15) {
+		t.Fatalf("sIoU %v, want [1/3 1/3]", c.SIoU)
+	}
+	if len(c.PPV) != 1 || !near(c.PPV[0], 2.0/3, 1e-15) {
+		t.Fatalf("PPV %v, want [2/3]", c.PPV)
+	}
+	// The order of the size filters: the predicted component {0,1,2} has
+	// 3 pixels and survives MinPredSize 3 although pixel 0 then turns void
+	// (it lies on a ground-truth component smaller than MinGTSize 2); its
+	// PPV is computed on the remaining 2 pixels, none an anomaly. The
+	// ground-truth component {4,5} is missed: sIoU 0.
+	c = &Components{Config: ComponentConfig{MinPredSize: 3, MinGTSize: 2}}
+	if err := c.Add([]float32{1, 1, 1, 0, 0, 0}, []uint8{1, 0, 0, 0, 1, 1}, 1, 6, 255, 0.5); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.PPV) != 1 || c.PPV[0] != 0 || len(c.SIoU) != 1 || c.SIoU[0] != 0 {
+		t.Fatalf("PPV %v sIoU %v, want [0] [0]", c.PPV, c.SIoU)
+	}
+	r := c.Result()
+	if r.TP[0] != 0 || r.FN[0] != 1 || r.FP[0] != 1 || r.F1[0] != 0 {
+		t.Fatalf("TP %v FN %v FP %v F1 %v", r.TP, r.FN, r.FP, r.F1)
+	}
+}
