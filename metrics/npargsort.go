@@ -87,41 +87,29 @@ func npArgsort(v []float64) []int {
 // npAheapsort is NumPy's aheapsort_ on the index slice tosort (1-based
 // heap arithmetic as in its C source).
 func npAheapsort(v []float64, tosort []int) {
-	n := len(tosort)
 	a := func(i int) *int { return &tosort[i-1] }
-	for l := n >> 1; l > 0; l-- {
-		tmp := *a(l)
-		i, j := l, l<<1
-		for j <= n {
+	// siftDown moves tmp down from position i of the heap a[1..n].
+	siftDown := func(tmp, i, n int) {
+		for j := i << 1; j <= n; {
 			if j < n && v[*a(j)] < v[*a(j + 1)] {
 				j++
 			}
-			if v[tmp] < v[*a(j)] {
-				*a(i) = *a(j)
-				i = j
-				j += j
-			} else {
+			if !(v[tmp] < v[*a(j)]) {
 				break
 			}
+			*a(i) = *a(j)
+			i = j
+			j += j
 		}
 		*a(i) = tmp
+	}
+	n := len(tosort)
+	for l := n >> 1; l > 0; l-- {
+		siftDown(*a(l), l, n)
 	}
 	for ; n > 1; n-- {
 		tmp := *a(n)
 		*a(n) = *a(1)
-		i, j := 1, 2
-		for j <= n-1 {
-			if j < n-1 && v[*a(j)] < v[*a(j + 1)] {
-				j++
-			}
-			if v[tmp] < v[*a(j)] {
-				*a(i) = *a(j)
-				i = j
-				j += j
-			} else {
-				break
-			}
-		}
-		*a(i) = tmp
+		siftDown(tmp, 1, n-1)
 	}
 }

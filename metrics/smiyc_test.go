@@ -104,47 +104,6 @@ func TestSMIYCMatchesOfficialTool(t *testing.T) {
 	}
 }
 
-// Merging shards in any grouping and order gives bit-identical metrics.
-func TestSMIYCMergeIsExact(t *testing.T) {
-	_, frames := smiycFrames(t)
-	ids := []string{"000", "001", "002", "003", "004", "005", "006", "007", "008", "009"}
-	for _, b := range []Protocol{SMIYC, SMIYCUniform} {
-		var want Binary
-		for _, shards := range []int{1, 2, 7} {
-			sets := make([]*SMIYCSet, shards)
-			for i := range sets {
-				sets[i] = NewSMIYCSet(b)
-			}
-			for k, id := range ids {
-				f := frames[id]
-				fb, err := SMIYCFrame(f[0].([]float32), f[1].([]uint8), DefaultIgnore, b)
-				if err != nil {
-					t.Fatal(err)
-				}
-				// Scatter frames over shards out of order.
-				if err := sets[(k*3+1)%shards].Add(int64(k), fb); err != nil {
-					t.Fatal(err)
-				}
-			}
-			total := NewSMIYCSet(b)
-			for i := len(sets) - 1; i >= 0; i-- {
-				if err := total.Merge(sets[i]); err != nil {
-					t.Fatal(err)
-				}
-			}
-			got, err := total.Result()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if shards == 1 {
-				want = got
-			} else if got != want {
-				t.Errorf("%s: %d shards give %+v, one gives %+v", b, shards, got, want)
-			}
-		}
-	}
-}
-
 func TestSMIYCFrameRejectsBadInput(t *testing.T) {
 	for _, c := range []struct {
 		s    []float32

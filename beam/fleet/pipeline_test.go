@@ -3,9 +3,7 @@ package fleet
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,10 +13,10 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"github.com/nflowjs/nflowjs/dataset"
-	"github.com/nflowjs/nflowjs/dataset/synth"
 	"github.com/nflowjs/nflowjs/evaluate"
 	"github.com/nflowjs/nflowjs/metrics"
 	"github.com/nflowjs/nflowjs/models/seg"
+	"github.com/nflowjs/nflowjs/models/seg/segtest"
 )
 
 // Tests run the pipelines on Beam's embedded Prism runner.
@@ -27,30 +25,7 @@ func TestMain(m *testing.M) { ptest.MainWithDefault(m, "prism") }
 // fixture generates a small procedural road dataset and saves a
 // randomly initialised tiny bundle for it.
 func fixture(t *testing.T) (data, model string) {
-	t.Helper()
-	dir := t.TempDir()
-	data = filepath.Join(dir, "road")
-	if err := synth.Generate(context.Background(), synth.Config{Kind: "road", Out: data, Seed: 5,
-		Train: 2, Val: 2, Test: 6, Height: 32, Width: 64}); err != nil {
-		t.Fatal(err)
-	}
-	ds, err := dataset.Open(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _ := ds.Split("test")
-	k := len(s.Meta.Classes)
-	cfg := seg.Config{NumClasses: k, StemWidth: 8, Growth: 4, BlockLayers: []int{1, 2, 1}, Bottleneck: 2,
-		Compression: 0.5, SPPWidth: 8, SPPGrids: []int{1, 2}, DecoderWidth: 8}
-	m, err := seg.New(cfg, rand.New(rand.NewPCG(7, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	model = filepath.Join(dir, "model")
-	if err := seg.SaveBundle(model, m, seg.NewInfo(m, s.Meta.Classes, "js", "closed")); err != nil {
-		t.Fatal(err)
-	}
-	return data, model
+	return segtest.RoadBundle(t, 2, 2, 6, 7, "js")
 }
 
 func run(t *testing.T, cfg Config, frames []Frame) {

@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,37 +10,15 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nflowjs/nflowjs/dataset"
-	"github.com/nflowjs/nflowjs/dataset/synth"
 	"github.com/nflowjs/nflowjs/evaluate"
 	"github.com/nflowjs/nflowjs/models/seg"
+	"github.com/nflowjs/nflowjs/models/seg/segtest"
 )
 
 // evalFixture writes a tiny road dataset (32x64, 3 train / 2 val / 3 test)
 // and an untrained tiny-model bundle for it.
 func evalFixture(t *testing.T) (data, model string) {
-	t.Helper()
-	dir := t.TempDir()
-	data = filepath.Join(dir, "road")
-	if err := synth.Generate(context.Background(), synth.Config{Kind: "road", Out: data, Seed: 5,
-		Train: 3, Val: 2, Test: 3, Height: 32, Width: 64}); err != nil {
-		t.Fatal(err)
-	}
-	meta, err := dataset.ReadMeta(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := seg.Config{NumClasses: len(meta.Classes), StemWidth: 8, Growth: 4, BlockLayers: []int{1, 2, 1}, Bottleneck: 2,
-		Compression: 0.5, SPPWidth: 8, SPPGrids: []int{1, 2}, DecoderWidth: 8, Dropout: 0.2}
-	m, err := seg.New(cfg, rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	model = filepath.Join(dir, "run")
-	if err := seg.SaveBundle(model, m, seg.NewInfo(m, meta.Classes, "msp", "closed")); err != nil {
-		t.Fatal(err)
-	}
-	return data, model
+	return segtest.RoadBundle(t, 3, 2, 3, 1, "msp")
 }
 
 func runEvalCmd(t *testing.T, cmd *cobra.Command, args ...string) (string, error) {
