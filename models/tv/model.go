@@ -1,0 +1,131 @@
+package tv
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/nflowjs/nflowjs/autograd"
+	"github.com/nflowjs/nflowjs/nn"
+	"github.com/nflowjs/nflowjs/tensor"
+)
+
+// Archs lists the architecture names, as torchvision spells its builders.
+func Archs() []string { return []string{"fcn_resnet50", "deeplabv3_resnet50", "deeplabv3_resnet101"} }
+
+// Model is a torchvision segmentation network: backbone and classifier,
+// the logits upsampled bilinearly to the input (torchvision's "out").
+type Model struct {
+	Arch       string
+	NumClasses int
+	backbone   *resnet
+	classifier *nn.Sequential
+}
+
+// New builds arch for numClasses classes with weights from rng (not
+// torchvision's initialisation: an imported model's weights replace them).
+func New(arch string, numClasses int, rng *rand.Rand) (*Model, error) {
+	if numClasses < 1 {
+		return nil, fmt.Errorf("tv: %d classes", numClasses)
+	}
+	m := &Model{Arch: arch, NumClasses: numClasses}
+	switch arch {
+	case "fcn_resnet50":
+		m.backbone, m.classifier = newResNet(rng, [4]int{3, 4, 6, 3}), fcnHead(rng, 2048, numClasses)
+	case "deeplabv3_resnet50":
+		m.backbone, m.classifier = newResNet(rng, [4]int{3, 4, 6, 3}), deepLabHead(rng, 2048, numClasses)
+	case "deeplabv3_resnet101":
+		m.backbone, m.classifier = newResNet(rng, [4]int{3, 4, 23, 3}), deepLabHead(rng, 2048, numClasses)
+	default:
+		return nil, fmt.Errorf("tv: unknown architecture %q (have %v)", arch, Archs())
+	}
+	nn.Eval(m)
+	return m, nil
+}
+
+// Members names the children as torchvision does.
+func (m *Model) Members() nn.Members {
+	return nn.Members{Children: []nn.NamedModule{{Name: "backbone", Module: m.backbone}, {Name: "classifier", Module: m.classifier}}}
+}
+
+// Forward returns the logits [N, K, H, W] of normalised images [N, 3, H, W].
+func (m *Model) Forward(x *autograd.Var) *autograd.Var {
+	_, _, h, w := x.Value.NCHW()
+	_, l4 := m.backbone.forward(x)
+	return autograd.ResizeBilinear(m.classifier.Forward(l4), h, w)
+}
+
+// Logits runs the model without recording gradients (ood.Model).
+func (m *Model) Logits(images *tensor.Tensor) (*tensor.Tensor, error) {
+	if len(images.Shape) != 4 || images.Shape[1] != 3 {
+		return nil, fmt.Errorf("tv: images have shape %v, want [N, 3, H, W]", images.Shape)
+	}
+	defer autograd.NoGrad()()
+	return m.Forward(autograd.Const(images)).Value, nil
+}
+
+// LoadReport says how a state dict matched the model.
+type LoadReport struct {
+	Loaded int
+	// Unused are tensors of the file the model has no use for
+	// (torchvision's aux_classifier.*).
+	Unused []string
+}
+
+// Load copies a PyTorch state dict into m. Every missing, unexpected or
+// mis-shaped tensor is named in one error; aux_classifier.* tensors and
+// BatchNorm's num_batches_tracked (kept apart by the reader) are not
+// required.
+func (m *Model) Load(sd map[string]*tensor.Tensor) (LoadReport, error) {
+	want := nn.StateDict(m)
+	var missing, unexpected, shape []string
+	var rep LoadReport
+	for name, t := range want {
+		if strings.HasSuffix(name, "num_batches_tracked") {
+			continue
+		}
+		got, ok := sd[name]
+		switch {
+		case !ok:
+			missing = append(missing, name)
+		case !tensor.ShapeEqual(got.Shape, t.Shape) || len(got.Data) != len(t.Data):
+			shape = append(shape, fmt.Sprintf("%s (file %v, model %v)", name, got.Shape, t.Shape))
+		}
+	}
+	for name := range sd {
+		if _, ok := want[name]; ok {
+			continue
+		}
+		if strings.HasPrefix(name, "aux_classifier.") {
+			rep.Unused = append(rep.Unused, name)
+			continue
+		}
+		unexpected = append(unexpected, name)
+	}
+	if len(missing)+len(unexpected)+len(shape) > 0 {
+		sort.Strings(missing)
+		sort.Strings(unexpected)
+		sort.Strings(shape)
+		var parts []string
+		if len(missing) > 0 {
+			parts = append(parts, fmt.Sprintf("%d missing: %s", len(missing), strings.Join(missing, ", ")))
+		}
+		if len(unexpected) > 0 {
+			parts = append(parts, fmt.Sprintf("%d unexpected: %s", len(unexpected), strings.Join(unexpected, ", ")))
+		}
+		if len(shape) > 0 {
+			parts = append(parts, fmt.Sprintf("%d mis-shaped: %s", len(shape), strings.Join(shape, ", ")))
+		}
+		return rep, fmt.Errorf("tv: the weights do not fit %s with %d classes: %s", m.Arch, m.NumClasses, strings.Join(parts, "; "))
+	}
+	for name, t := range want {
+		if got, ok := sd[name]; ok {
+			copy(t.Data, got.Data)
+			rep.Loaded++
+		}
+	}
+	slices.Sort(rep.Unused)
+	return rep, nil
+}
