@@ -221,11 +221,11 @@ segmentation and the fusion keep the full-resolution logits.`,
 			if opt.FitSplit, err = f.openFitSplit(ds, opt.Scores); err != nil {
 				return err
 			}
-			if b.Model.Config().Dropout == 0 && slices.ContainsFunc(opt.Scores, func(s string) bool {
+			if !b.Model.HasDropout() && slices.ContainsFunc(opt.Scores, func(s string) bool {
 				sp, _ := ood.ParseScore(s)
 				return sp.Name == "mcdropout"
 			}) {
-				return fmt.Errorf("score mcdropout needs head dropout, but model %s has none (config dropout 0)", f.model)
+				return fmt.Errorf("score mcdropout needs head dropout, but model %s has none", f.model)
 			}
 			rep, err := evaluate.Run(b, test, opt)
 			if err != nil {

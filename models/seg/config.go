@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/nflowjs/nflowjs/models/tv"
 )
 
 // Errors returned by this package wrap one of these sentinels, so callers
@@ -25,6 +27,11 @@ var (
 // Segmentation of Large Images", IEEE T-ITS 2020; the NFlowJS paper's
 // LDN-121, section 5). Start from PresetConfig and adjust.
 type Config struct {
+	// Arch is "" for the ladder DenseNet this Config describes, or an
+	// imported architecture of package models/tv (torchvision's
+	// fcn_resnet50, deeplabv3_resnet50, deeplabv3_resnet101), which only
+	// NumClasses further configures.
+	Arch string `json:"arch,omitempty"`
 	// Preset names the preset the config was derived from ("" if custom).
 	Preset string `json:"preset,omitempty"`
 	// NumClasses is the number of inlier classes K (logit channels).
@@ -111,12 +118,21 @@ func PresetConfig(name string, numClasses int) (Config, error) {
 	return p, nil
 }
 
-// Stride is the factor input sizes are padded to: 4·2^(blocks−1).
-func (c Config) Stride() int { return 4 << max(len(c.BlockLayers)-1, 0) }
+// Stride is the factor input sizes are padded to: 4·2^(blocks−1); 1 (no
+// padding) for an imported architecture.
+func (c Config) Stride() int {
+	if c.Arch != "" {
+		return 1
+	}
+	return 4 << max(len(c.BlockLayers)-1, 0)
+}
 
 // FeatureStride is the stride of the pre-logit features and native
 // logits relative to the padded input: 4, or 2 with a fine level.
 func (c Config) FeatureStride() int {
+	if c.Arch != "" {
+		return 8
+	}
 	if c.OutputStride == 2 {
 		return 2
 	}
@@ -126,6 +142,9 @@ func (c Config) FeatureStride() int {
 // FeatureWidth is the number of pre-logit feature channels: DecoderWidth,
 // or the fine level's width at output stride 2.
 func (c Config) FeatureWidth() int {
+	if c.Arch != "" {
+		return tv.FeatureWidth(c.Arch)
+	}
 	if c.OutputStride != 2 {
 		return c.DecoderWidth
 	}
@@ -137,6 +156,15 @@ func (c Config) FeatureWidth() int {
 
 // Validate checks the configuration.
 func (c Config) Validate() error {
+	if c.Arch != "" {
+		if !tv.IsArch(c.Arch) {
+			return fmt.Errorf("%w: unknown architecture %q (have %v)", ErrConfig, c.Arch, tv.Archs())
+		}
+		if c.NumClasses < 1 || c.NumClasses > 250 {
+			return fmt.Errorf("%w: num_classes %d outside [1, 250]", ErrConfig, c.NumClasses)
+		}
+		return nil
+	}
 	switch {
 	case c.NumClasses < 1 || c.NumClasses > 250:
 		return fmt.Errorf("%w: num_classes %d outside [1, 250]", ErrConfig, c.NumClasses)

@@ -46,6 +46,9 @@ func (m *Model) ForwardVar(x *autograd.Var) *autograd.Var {
 // from rng. It returns an error if the model has no dropout
 // (Config.Dropout == 0).
 func (m *Model) StochasticLogits(images *tensor.Tensor, rng *rand.Rand) (*tensor.Tensor, error) {
+	if m.tv != nil {
+		return m.stochasticImported(images, rng)
+	}
 	if m.dec.drop == nil {
 		return nil, fmt.Errorf("%w: MC dropout needs a model with head dropout (config dropout is 0)", ErrConfig)
 	}
@@ -112,6 +115,9 @@ func (m *Model) NativeLogits(images *tensor.Tensor) (*tensor.Tensor, error) {
 	defer autograd.NoGrad()()
 	_, _, h, w := images.NCHW()
 	f := m.ForwardFeatures(autograd.Const(images))
+	if m.tv != nil {
+		return m.tv.Head(f).Value, nil
+	}
 	if m.dec.drop != nil {
 		f = m.dec.drop.Forward(f) // identity in eval mode; kept so the path mirrors Classify
 	}
@@ -142,10 +148,44 @@ func (m *Model) UpsampleNative(x *tensor.Tensor, h, w int) (*tensor.Tensor, erro
 		return nil, fmt.Errorf("%w: native map of shape %v does not belong to a %dx%d input (want [N,C,%d,%d])",
 			ErrInput, x.Shape, h, w, fh, fw)
 	}
+	if m.tv != nil {
+		return tensor.ResizeBilinear(x, h, w), nil
+	}
 	s := m.FeatureStride()
 	y := tensor.ResizeBilinear(x, s*fh, s*fw)
 	if s*fh != h || s*fw != w {
 		y = tensor.Crop2d(y, 0, 0, h, w)
 	}
 	return y, nil
+}
+
+// stochasticImported is StochasticLogits for an imported architecture: its
+// head's dropouts (FCN's, the ASPP projection's) active, masks from rng.
+func (m *Model) stochasticImported(images *tensor.Tensor, rng *rand.Rand) (*tensor.Tensor, error) {
+	ds := m.tv.Dropouts()
+	if len(ds) == 0 {
+		return nil, fmt.Errorf("%w: MC dropout needs a model with head dropout", ErrConfig)
+	}
+	if rng == nil {
+		return nil, fmt.Errorf("%w: nil random generator", ErrInput)
+	}
+	if err := checkImages(images); err != nil {
+		return nil, err
+	}
+	restore := m.evalScope()
+	old := make([]*rand.Rand, len(ds))
+	for i, d := range ds {
+		old[i] = d.Rng
+		d.SetTraining(true)
+		d.Rng = rng
+	}
+	defer func() {
+		for i, d := range ds {
+			d.Rng = old[i]
+			d.SetTraining(false)
+		}
+		restore()
+	}()
+	defer autograd.NoGrad()()
+	return m.Forward(autograd.Const(images)).Value, nil
 }

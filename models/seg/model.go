@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 
+	"github.com/nflowjs/nflowjs/models/tv"
+
 	"github.com/nflowjs/nflowjs/autograd"
 	"github.com/nflowjs/nflowjs/nn"
 	"github.com/nflowjs/nflowjs/tensor"
@@ -22,6 +24,7 @@ type Model struct {
 	cfg      Config
 	enc      *encoder
 	dec      *decoder
+	tv       *tv.Model // an imported architecture (Config.Arch); enc and dec are nil then
 	ctr      *flopCounter
 	training bool
 }
@@ -37,6 +40,15 @@ func New(cfg Config, rng *rand.Rand) (*Model, error) {
 		return nil, fmt.Errorf("%w: nil random generator", ErrConfig)
 	}
 	ctr := &flopCounter{}
+	if cfg.Arch != "" {
+		t, err := tv.New(cfg.Arch, cfg.NumClasses, rng)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+		m := &Model{cfg: cfg, tv: t, ctr: ctr}
+		nn.Train(m)
+		return m, nil
+	}
 	enc := newEncoder(rng, ctr, cfg)
 	skipW, topW := enc.widths()
 	m := &Model{cfg: cfg, enc: enc, dec: newDecoder(rng, ctr, cfg, enc.norm0.NumFeatures, skipW, topW), ctr: ctr, training: true}
@@ -55,6 +67,9 @@ func (m *Model) Config() Config {
 
 // Members lists the two children "encoder" and "decoder".
 func (m *Model) Members() nn.Members {
+	if m.tv != nil {
+		return m.tv.Members() // torchvision's names: backbone.*, classifier.*
+	}
 	return nn.Members{Children: []nn.NamedModule{{Name: "encoder", Module: m.enc}, {Name: "decoder", Module: m.dec}}}
 }
 
@@ -69,9 +84,25 @@ func (m *Model) Training() bool { return m.training }
 // without dropout). Trainers seed it per step so that a resumed run draws
 // the same masks as an uninterrupted one.
 func (m *Model) SetDropoutRNG(rng *rand.Rand) {
+	if m.tv != nil {
+		for _, d := range m.tv.Dropouts() {
+			d.Rng = rng
+		}
+		return
+	}
 	if m.dec.drop != nil {
 		m.dec.drop.Rng = rng
 	}
+}
+
+// HasDropout reports whether the head has dropout, which Monte-Carlo
+// dropout (StochasticLogits) needs: Config.Dropout > 0, or an imported
+// architecture's head dropout.
+func (m *Model) HasDropout() bool {
+	if m.tv != nil {
+		return len(m.tv.Dropouts()) > 0
+	}
+	return m.dec.drop != nil
 }
 
 // NumParams counts the trainable scalars.
@@ -80,10 +111,18 @@ func (m *Model) NumParams() int { return nn.NumParams(m) }
 // EncoderParams and DecoderParams split the parameters for optimizers with
 // separate learning rates (the paper trains the encoder at 1e-4 and the
 // decoder at 4e-4). Both set Var.Name to the full dotted name.
-func (m *Model) EncoderParams() []*autograd.Var { return m.paramsWithPrefix("encoder.", true) }
+// An imported architecture's encoder is its backbone.
+func (m *Model) EncoderParams() []*autograd.Var { return m.paramsWithPrefix(m.encoderPrefix(), true) }
 
 // DecoderParams returns every parameter outside the encoder.
-func (m *Model) DecoderParams() []*autograd.Var { return m.paramsWithPrefix("encoder.", false) }
+func (m *Model) DecoderParams() []*autograd.Var { return m.paramsWithPrefix(m.encoderPrefix(), false) }
+
+func (m *Model) encoderPrefix() string {
+	if m.tv != nil {
+		return "backbone."
+	}
+	return "encoder."
+}
 
 func (m *Model) paramsWithPrefix(prefix string, want bool) []*autograd.Var {
 	var out []*autograd.Var
@@ -120,6 +159,9 @@ func (m *Model) ForwardFeatures(x *autograd.Var) *autograd.Var {
 	if x.Value.Dims() != 4 || x.Value.Shape[1] != 3 || x.Value.Shape[0] < 1 || x.Value.Shape[2] < 1 || x.Value.Shape[3] < 1 {
 		panic(fmt.Sprintf("seg.Model.ForwardFeatures: input shape %v, want [N,3,H,W]", x.Value.Shape))
 	}
+	if m.tv != nil {
+		return m.tv.Features(x)
+	}
 	_, _, h, w := x.Value.NCHW()
 	ph, pw := m.PaddedSize(h, w)
 	if ph != h || pw != w {
@@ -136,6 +178,9 @@ func (m *Model) FeatureStride() int { return m.cfg.FeatureStride() }
 
 // featureSize is the feature grid of an h×w input.
 func (m *Model) featureSize(h, w int) (fh, fw int) {
+	if m.tv != nil {
+		return tv.FeatureSize(h, w)
+	}
 	ph, pw := m.PaddedSize(h, w)
 	s := m.FeatureStride()
 	return ph / s, pw / s
@@ -148,6 +193,9 @@ func (m *Model) featureSize(h, w int) (fh, fw int) {
 func (m *Model) Classify(features *autograd.Var, h, w int) *autograd.Var {
 	if err := m.checkFeatures(features.Value, h, w); err != nil {
 		panic("seg.Model.Classify: " + err.Error())
+	}
+	if m.tv != nil { // torchvision resizes the 1/8 logits straight to h×w
+		return autograd.ResizeBilinear(m.tv.Head(features), h, w)
 	}
 	f := features
 	if m.dec.drop != nil {
@@ -180,6 +228,9 @@ func (m *Model) checkFeatures(f *tensor.Tensor, h, w int) error {
 // included. Batch norm, activations, pooling and resizing add a few percent
 // and are not counted.
 func (m *Model) FLOPs(h, w int) int64 {
+	if m.tv != nil {
+		return 0 // not counted for imported architectures
+	}
 	restore := m.evalScope()
 	defer restore()
 	defer autograd.NoGrad()()

@@ -53,9 +53,65 @@ func (m *Model) Members() nn.Members {
 // Forward returns the logits [N, K, H, W] of normalised images [N, 3, H, W].
 func (m *Model) Forward(x *autograd.Var) *autograd.Var {
 	_, _, h, w := x.Value.NCHW()
-	_, l4 := m.backbone.forward(x)
-	return autograd.ResizeBilinear(m.classifier.Forward(l4), h, w)
+	return autograd.ResizeBilinear(m.Head(m.Features(x)), h, w)
 }
+
+// Features returns the pre-logit features: the classifier without its
+// final 1×1 convolution (FCN: 512 channels, DeepLabV3: 256), ReLU outputs
+// at 1/8 resolution (ceil(H/8) × ceil(W/8)).
+func (m *Model) Features(x *autograd.Var) *autograd.Var {
+	_, y := m.backbone.forward(x)
+	for _, l := range m.classifier.Layers[:len(m.classifier.Layers)-1] {
+		y = l.Forward(y)
+	}
+	return y
+}
+
+// Head is the final 1×1 convolution: native-resolution logits of features.
+func (m *Model) Head(features *autograd.Var) *autograd.Var {
+	return m.classifier.Layers[len(m.classifier.Layers)-1].Forward(features)
+}
+
+// FeatureWidth is the number of pre-logit feature channels.
+func FeatureWidth(arch string) int {
+	if arch == "fcn_resnet50" {
+		return 512
+	}
+	return asppWidth
+}
+
+// FeatureSize is the feature grid of an h×w input: every stride-2 step
+// (stem convolution, max-pool, layer2) rounds up.
+func FeatureSize(h, w int) (fh, fw int) {
+	up := func(x int) int { return (x + 1) / 2 }
+	return up(up(up(h))), up(up(up(w)))
+}
+
+// Dropouts returns the head's dropout layers (FCN: one, DeepLabV3: the
+// ASPP projection's), for Monte-Carlo dropout and seeded masks.
+func (m *Model) Dropouts() []*nn.Dropout {
+	var out []*nn.Dropout
+	var walk func(nn.Module)
+	walk = func(mod nn.Module) {
+		if d, ok := mod.(*nn.Dropout); ok {
+			out = append(out, d)
+		}
+		if s, ok := mod.(*nn.Sequential); ok {
+			for _, l := range s.Layers {
+				walk(l)
+			}
+			return
+		}
+		for _, c := range mod.Members().Children {
+			walk(c.Module)
+		}
+	}
+	walk(m.classifier)
+	return out
+}
+
+// IsArch reports whether name is one of Archs.
+func IsArch(name string) bool { return slices.Contains(Archs(), name) }
 
 // Logits runs the model without recording gradients (ood.Model).
 func (m *Model) Logits(images *tensor.Tensor) (*tensor.Tensor, error) {

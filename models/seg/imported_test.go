@@ -1,0 +1,88 @@
+package seg
+
+import (
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nflowjs/nflowjs/nn"
+	"github.com/nflowjs/nflowjs/tensor"
+)
+
+// An imported architecture (Config.Arch) behaves as a Model: logits,
+// native logits + upsampling, features + classifier agree; MC dropout
+// draws masks; parameters split into backbone and head; a bundle round
+// trip keeps torchvision's tensor names and the logits.
+func TestImportedArchitecture(t *testing.T) {
+	cfg := Config{Arch: "fcn_resnet50", NumClasses: 4}
+	m, err := New(cfg, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nn.Eval(m)
+	x := tensor.New(1, 3, 44, 70) // not multiples of 8: ceil(44/8) = 6, ceil(70/8) = 9
+	for i := range x.Data {
+		x.Data[i] = float32(i%17)/8 - 1
+	}
+	lg, err := m.Logits(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tensor.ShapeEqual(lg.Shape, []int{1, 4, 44, 70}) {
+		t.Fatalf("logits %v", lg.Shape)
+	}
+	nat, err := m.NativeLogits(x)
+	if err != nil || !tensor.ShapeEqual(nat.Shape, []int{1, 4, 6, 9}) {
+		t.Fatalf("native %v %v", nat, err)
+	}
+	up, _ := m.UpsampleNative(nat, 44, 70)
+	f, _ := m.Features(x)
+	fl, err := m.LogitsFromFeatures(f, 44, 70)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range lg.Data {
+		if up.Data[i] != lg.Data[i] || fl.Data[i] != lg.Data[i] {
+			t.Fatalf("paths disagree at %d: %v %v %v", i, lg.Data[i], up.Data[i], fl.Data[i])
+		}
+	}
+	s1, err := m.StochasticLogits(x, rand.New(rand.NewPCG(2, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, _ := m.StochasticLogits(x, rand.New(rand.NewPCG(3, 3)))
+	same := true
+	for i := range s1.Data {
+		same = same && s1.Data[i] == s2.Data[i]
+	}
+	if same {
+		t.Error("MC dropout passes with different masks agree")
+	}
+	if n := len(m.EncoderParams()) + len(m.DecoderParams()); n != len(nn.NamedParameters(m)) || len(m.DecoderParams()) != 5 {
+		t.Errorf("parameter split %d + %d", len(m.EncoderParams()), len(m.DecoderParams()))
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := SaveBundle(dir, m, NewInfo(m, []string{"a", "b", "c", "d"}, "msp", "imported")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := LoadBundle(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Info.Config.Arch != "fcn_resnet50" {
+		t.Fatalf("config %+v", b.Info.Config)
+	}
+	if _, ok := nn.StateDict(b.Model)["backbone.layer4.2.conv3.weight"]; !ok {
+		t.Error("torchvision names lost")
+	}
+	lg2, _ := b.Model.Logits(x)
+	for i := range lg.Data {
+		if lg2.Data[i] != lg.Data[i] {
+			t.Fatal("logits changed through the bundle")
+		}
+	}
+	if err := (Config{Arch: "vgg16", NumClasses: 3}).Validate(); err == nil || !strings.Contains(err.Error(), "vgg16") {
+		t.Errorf("unknown arch: %v", err)
+	}
+}
