@@ -48,3 +48,22 @@ func ConvTranspose2d(x, w, b *Var, o tensor.ConvOpts, outPad int) *Var {
 		}
 	}, x, w, b)
 }
+
+// DepthwiseConv2d is Conv2d with groups = channels: x[N,C,H,W] with
+// w[C,1,K,K] plus b[C] (may be nil). The VJP is
+// tensor.DepthwiseConv2dBackward.
+func DepthwiseConv2d(x, w, b *Var, o tensor.ConvOpts) *Var {
+	y := tensor.DepthwiseConv2d(x.Value, w.Value, varValue(b), o)
+	return NewOp(y, func(g *tensor.Tensor) {
+		gx, gw, gb := tensor.DepthwiseConv2dBackward(x.Value, w.Value, g, o, needsGrad(x))
+		if needsGrad(x) {
+			x.accumOwned(gx)
+		}
+		if needsGrad(w) {
+			w.accumOwned(gw)
+		}
+		if needsGrad(b) {
+			b.accumOwned(gb)
+		}
+	}, x, w, b)
+}

@@ -131,7 +131,7 @@ func (c Config) Stride() int {
 // logits relative to the padded input: 4, or 2 with a fine level.
 func (c Config) FeatureStride() int {
 	if c.Arch != "" {
-		return 8
+		return tv.FeatureStride(c.Arch)
 	}
 	if c.OutputStride == 2 {
 		return 2
@@ -143,7 +143,7 @@ func (c Config) FeatureStride() int {
 // or the fine level's width at output stride 2.
 func (c Config) FeatureWidth() int {
 	if c.Arch != "" {
-		return tv.FeatureWidth(c.Arch)
+		return tv.FeatureWidth(c.Arch, c.NumClasses)
 	}
 	if c.OutputStride != 2 {
 		return c.DecoderWidth

@@ -15,15 +15,22 @@ import (
 // draws masks; parameters split into backbone and head; a bundle round
 // trip keeps torchvision's tensor names and the logits.
 func TestImportedArchitecture(t *testing.T) {
-	cfg := Config{Arch: "fcn_resnet50", NumClasses: 4}
+	for _, arch := range []string{"fcn_resnet50", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large"} {
+		t.Run(arch, func(t *testing.T) { testImported(t, arch) })
+	}
+}
+
+func testImported(t *testing.T, arch string) {
+	cfg := Config{Arch: arch, NumClasses: 4}
 	m, err := New(cfg, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	nn.Eval(m)
 	x := tensor.New(1, 3, 44, 70) // not multiples of 8: ceil(44/8) = 6, ceil(70/8) = 9
+	rng := rand.New(rand.NewPCG(9, 9))
 	for i := range x.Data {
-		x.Data[i] = float32(i%17)/8 - 1
+		x.Data[i] = float32(rng.NormFloat64())
 	}
 	lg, err := m.Logits(x)
 	if err != nil {
@@ -33,7 +40,11 @@ func TestImportedArchitecture(t *testing.T) {
 		t.Fatalf("logits %v", lg.Shape)
 	}
 	nat, err := m.NativeLogits(x)
-	if err != nil || !tensor.ShapeEqual(nat.Shape, []int{1, 4, 6, 9}) {
+	fh, fw := 6, 9
+	if arch == "deeplabv3_mobilenet_v3_large" {
+		fh, fw = 3, 5 // 1/16
+	}
+	if err != nil || !tensor.ShapeEqual(nat.Shape, []int{1, 4, fh, fw}) {
 		t.Fatalf("native %v %v", nat, err)
 	}
 	up, _ := m.UpsampleNative(nat, 44, 70)
@@ -47,6 +58,12 @@ func TestImportedArchitecture(t *testing.T) {
 			t.Fatalf("paths disagree at %d: %v %v %v", i, lg.Data[i], up.Data[i], fl.Data[i])
 		}
 	}
+	if !m.HasDropout() {
+		if arch != "lraspp_mobilenet_v3_large" {
+			t.Fatal("no head dropout")
+		}
+		return // LR-ASPP has none; the rest is arch-independent
+	}
 	s1, err := m.StochasticLogits(x, rand.New(rand.NewPCG(2, 2)))
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +76,7 @@ func TestImportedArchitecture(t *testing.T) {
 	if same {
 		t.Error("MC dropout passes with different masks agree")
 	}
-	if n := len(m.EncoderParams()) + len(m.DecoderParams()); n != len(nn.NamedParameters(m)) || len(m.DecoderParams()) != 5 {
+	if n := len(m.EncoderParams()) + len(m.DecoderParams()); n != len(nn.NamedParameters(m)) || len(m.DecoderParams()) == 0 {
 		t.Errorf("parameter split %d + %d", len(m.EncoderParams()), len(m.DecoderParams()))
 	}
 	dir := filepath.Join(t.TempDir(), "run")
@@ -70,10 +87,10 @@ func TestImportedArchitecture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.Info.Config.Arch != "fcn_resnet50" {
+	if b.Info.Config.Arch != arch {
 		t.Fatalf("config %+v", b.Info.Config)
 	}
-	if _, ok := nn.StateDict(b.Model)["backbone.layer4.2.conv3.weight"]; !ok {
+	if _, ok := nn.StateDict(b.Model)["classifier.high_classifier.weight"]; !ok && arch == "lraspp_mobilenet_v3_large" {
 		t.Error("torchvision names lost")
 	}
 	lg2, _ := b.Model.Logits(x)

@@ -179,7 +179,7 @@ func (m *Model) FeatureStride() int { return m.cfg.FeatureStride() }
 // featureSize is the feature grid of an h×w input.
 func (m *Model) featureSize(h, w int) (fh, fw int) {
 	if m.tv != nil {
-		return tv.FeatureSize(h, w)
+		return tv.FeatureSize(m.cfg.Arch, h, w)
 	}
 	ph, pw := m.PaddedSize(h, w)
 	s := m.FeatureStride()

@@ -2,6 +2,7 @@ package tv
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -13,15 +14,19 @@ import (
 )
 
 // Archs lists the architecture names, as torchvision spells its builders.
-func Archs() []string { return []string{"fcn_resnet50", "deeplabv3_resnet50", "deeplabv3_resnet101"} }
+func Archs() []string {
+	return []string{"fcn_resnet50", "deeplabv3_resnet50", "deeplabv3_resnet101", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large"}
+}
 
 // Model is a torchvision segmentation network: backbone and classifier,
 // the logits upsampled bilinearly to the input (torchvision's "out").
 type Model struct {
 	Arch       string
 	NumClasses int
-	backbone   *resnet
-	classifier *nn.Sequential
+	backbone   *resnet         // ResNet models
+	mobile     *mobileBackbone // MobileNetV3 models
+	classifier *nn.Sequential  // FCN and DeepLabV3 heads
+	lraspp     *lrasppHead     // LR-ASPP's head
 }
 
 // New builds arch for numClasses classes with weights from rng (not
@@ -38,8 +43,24 @@ func New(arch string, numClasses int, rng *rand.Rand) (*Model, error) {
 		m.backbone, m.classifier = newResNet(rng, [4]int{3, 4, 6, 3}), deepLabHead(rng, 2048, numClasses)
 	case "deeplabv3_resnet101":
 		m.backbone, m.classifier = newResNet(rng, [4]int{3, 4, 23, 3}), deepLabHead(rng, 2048, numClasses)
+	case "deeplabv3_mobilenet_v3_large":
+		m.mobile, m.classifier = &mobileBackbone{newMobileNetV3Large(rng)}, deepLabHead(rng, 960, numClasses)
+	case "lraspp_mobilenet_v3_large":
+		m.mobile, m.lraspp = &mobileBackbone{newMobileNetV3Large(rng)}, newLRASPPHead(rng, 40, 960, numClasses, 128)
 	default:
 		return nil, fmt.Errorf("tv: unknown architecture %q (have %v)", arch, Archs())
+	}
+	// torchvision's backbones start from Kaiming-normal weights (fan_out,
+	// ReLU gain) with zero biases; PyTorch's layer default would make the
+	// 17-stage MobileNet's activations vanish (~1e-9) before any training.
+	for _, p := range nn.NamedParameters(m) {
+		w := p.Var.Value
+		switch {
+		case len(w.Shape) == 4:
+			nn.KaimingNormal(rng, w, w.Shape[0]*w.Shape[2]*w.Shape[3], math.Sqrt2)
+		case strings.HasSuffix(p.Name, "bias"):
+			w.Zero()
+		}
 	}
 	nn.Eval(m)
 	return m, nil
@@ -47,7 +68,14 @@ func New(arch string, numClasses int, rng *rand.Rand) (*Model, error) {
 
 // Members names the children as torchvision does.
 func (m *Model) Members() nn.Members {
-	return nn.Members{Children: []nn.NamedModule{{Name: "backbone", Module: m.backbone}, {Name: "classifier", Module: m.classifier}}}
+	var bb, head nn.Module = m.backbone, m.classifier
+	if m.mobile != nil {
+		bb = m.mobile
+	}
+	if m.lraspp != nil {
+		head = m.lraspp
+	}
+	return nn.Members{Children: []nn.NamedModule{{Name: "backbone", Module: bb}, {Name: "classifier", Module: head}}}
 }
 
 // Forward returns the logits [N, K, H, W] of normalised images [N, 3, H, W].
@@ -57,34 +85,65 @@ func (m *Model) Forward(x *autograd.Var) *autograd.Var {
 }
 
 // Features returns the pre-logit features: the classifier without its
-// final 1×1 convolution (FCN: 512 channels, DeepLabV3: 256), ReLU outputs
-// at 1/8 resolution (ceil(H/8) × ceil(W/8)).
+// final 1×1 convolution (FCN: 512 channels, DeepLabV3: 256 ReLU outputs)
+// on the FeatureSize grid. LR-ASPP sums two classifiers, so it has no
+// single pre-logit layer: its "features" are its native logits and Head
+// is the identity.
 func (m *Model) Features(x *autograd.Var) *autograd.Var {
-	_, y := m.backbone.forward(x)
+	if m.lraspp != nil {
+		low, high := m.mobile.forward(x)
+		return m.lraspp.forward(low, high)
+	}
+	var y *autograd.Var
+	if m.mobile != nil {
+		_, y = m.mobile.forward(x)
+	} else {
+		_, y = m.backbone.forward(x)
+	}
 	for _, l := range m.classifier.Layers[:len(m.classifier.Layers)-1] {
 		y = l.Forward(y)
 	}
 	return y
 }
 
-// Head is the final 1×1 convolution: native-resolution logits of features.
+// Head maps features to native-resolution logits: the final 1×1
+// convolution (the identity for LR-ASPP).
 func (m *Model) Head(features *autograd.Var) *autograd.Var {
+	if m.lraspp != nil {
+		return features
+	}
 	return m.classifier.Layers[len(m.classifier.Layers)-1].Forward(features)
 }
 
-// FeatureWidth is the number of pre-logit feature channels.
-func FeatureWidth(arch string) int {
-	if arch == "fcn_resnet50" {
+// FeatureWidth is the number of pre-logit feature channels of arch.
+func FeatureWidth(arch string, classes int) int {
+	switch arch {
+	case "fcn_resnet50":
 		return 512
+	case "lraspp_mobilenet_v3_large":
+		return classes
 	}
 	return asppWidth
 }
 
+// FeatureStride is the resolution of arch's features: 1/8 (ResNets with
+// dilated layer3/4, LR-ASPP's low-level grid) or 1/16
+// (deeplabv3_mobilenet_v3_large).
+func FeatureStride(arch string) int {
+	if arch == "deeplabv3_mobilenet_v3_large" {
+		return 16
+	}
+	return 8
+}
+
 // FeatureSize is the feature grid of an h×w input: every stride-2 step
-// (stem convolution, max-pool, layer2) rounds up.
-func FeatureSize(h, w int) (fh, fw int) {
-	up := func(x int) int { return (x + 1) / 2 }
-	return up(up(up(h))), up(up(up(w)))
+// rounds up (convolutions and max-pool with "same" padding).
+func FeatureSize(arch string, h, w int) (fh, fw int) {
+	fh, fw = h, w
+	for s := 1; s < FeatureStride(arch); s *= 2 {
+		fh, fw = (fh+1)/2, (fw+1)/2
+	}
+	return fh, fw
 }
 
 // Dropouts returns the head's dropout layers (FCN: one, DeepLabV3: the
@@ -106,7 +165,9 @@ func (m *Model) Dropouts() []*nn.Dropout {
 			walk(c.Module)
 		}
 	}
-	walk(m.classifier)
+	if m.classifier != nil {
+		walk(m.classifier)
+	}
 	return out
 }
 

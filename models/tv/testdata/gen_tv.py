@@ -59,7 +59,8 @@ def main():
     torch.set_num_threads(2)
     x = uniform("input", 3 * 256 * 512).reshape(1, 3, 256, 512).to(torch.float32)
     out = {}
-    for arch in ["fcn_resnet50", "deeplabv3_resnet50", "deeplabv3_resnet101"]:
+    for arch in ["fcn_resnet50", "deeplabv3_resnet50", "deeplabv3_resnet101",
+                 "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large"]:
         m = getattr(torchvision.models.segmentation, arch)(weights=None, weights_backbone=None, num_classes=21, aux_loss=False)
         sd = m.state_dict()
         for k, v in sd.items():
