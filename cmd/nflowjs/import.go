@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nflowjs/nflowjs/models/seg"
-	"github.com/nflowjs/nflowjs/models/tv"
 )
 
 func init() {
@@ -53,14 +52,18 @@ normalised as torchvision's (RGB/255, ImageNet mean and std).`,
 			}
 			fmt.Fprintln(w)
 			if len(rep.Unused) > 0 {
-				fmt.Fprintf(w, "unused: %d tensors of the auxiliary head (%s, ...)\n", len(rep.Unused), rep.Unused[0])
+				fmt.Fprintf(w, "unused: %d tensors the model has no use for (%s, ...: an auxiliary or ImageNet head)\n", len(rep.Unused), rep.Unused[0])
+			}
+			if rep.Fresh > 0 {
+				fmt.Fprintf(w, "fresh: %d tensors the file does not provide (the decoder) keep their initialisation: train before use\n", rep.Fresh)
 			}
 			fmt.Fprintf(w, "model bundle: %s (score msp until NFlowJS fine-tuning; calibrate before predict for a fused map)\n", out)
 			return nil
 		},
 	}
 	fl := torch.Flags()
-	fl.StringVar(&arch, "arch", "deeplabv3_resnet50", "architecture: "+strings.Join(tv.Archs(), ", "))
+	fl.StringVar(&arch, "arch", "deeplabv3_resnet50", "architecture: "+strings.Join(seg.ImportArchs(), ", ")+
+		" (ldn121: the paper's LDN-121; --weights may be torchvision's densenet121 ImageNet weights, then the decoder starts fresh)")
 	fl.StringVar(&weights, "weights", "", "PyTorch checkpoint (.pth, .pt) or .safetensors with torchvision's names")
 	fl.IntVar(&classes, "classes", 0, "number of classes (names class0, class1, ...; or give --class-names)")
 	fl.StringVar(&namesFile, "class-names", "", "file with one class name per line (sets the number of classes)")

@@ -34,6 +34,11 @@ type Config struct {
 	Arch string `json:"arch,omitempty"`
 	// Preset names the preset the config was derived from ("" if custom).
 	Preset string `json:"preset,omitempty"`
+	// Stem is "" for LDN's stem (two stride-2 3×3 conv-BN-ReLU) or
+	// "densenet" for DenseNet's ImageNet stem (7×7 stride-2 conv-BN-ReLU,
+	// 3×3 stride-2 max-pool), whose weights torchvision's densenet121
+	// provides (LDN-121, preset "ldn121").
+	Stem string `json:"stem,omitempty"`
 	// NumClasses is the number of inlier classes K (logit channels).
 	NumClasses int `json:"num_classes"`
 	// StemWidth is the number of channels after the two stride-2 3×3 stem
@@ -93,6 +98,12 @@ var presets = map[string]Config{
 	// small adds bottlenecks and depth.
 	"small": {StemWidth: 32, Growth: 16, BlockLayers: []int{3, 4, 6, 4}, Bottleneck: 4, Compression: 0.5,
 		SPPWidth: 64, SPPGrids: []int{1, 2, 4}, DecoderWidth: 96, OutputStride: 2, Dropout: 0.1},
+	// ldn121 is the paper's LDN-121: DenseNet-121's encoder (stem, 6, 12,
+	// 24, 16 layers, growth 32, bottleneck 4), whose ImageNet weights
+	// `nflowjs import torch --arch ldn121` loads from torchvision's
+	// densenet121, and a 256-wide ladder decoder.
+	"ldn121": {Stem: StemDenseNet, StemWidth: 64, Growth: 32, BlockLayers: []int{6, 12, 24, 16}, Bottleneck: 4, Compression: 0.5,
+		SPPWidth: 128, SPPGrids: []int{1, 2, 4, 8}, DecoderWidth: 256, OutputStride: 2, Dropout: 0.1},
 	// base has LDN-121's block layout (DenseNet-121: 6, 12, 24, 16 layers,
 	// growth 32, bottleneck 4) with a narrower decoder.
 	"base": {StemWidth: 64, Growth: 32, BlockLayers: []int{6, 12, 24, 16}, Bottleneck: 4, Compression: 0.5,
@@ -100,7 +111,10 @@ var presets = map[string]Config{
 }
 
 // Presets lists the preset names, smallest first.
-func Presets() []string { return []string{"tiny", "small", "base"} }
+func Presets() []string { return []string{"tiny", "small", "base", "ldn121"} }
+
+// StemDenseNet is Config.Stem for DenseNet's ImageNet stem.
+const StemDenseNet = "densenet"
 
 // PresetConfig returns the named preset for numClasses classes.
 func PresetConfig(name string, numClasses int) (Config, error) {
@@ -177,6 +191,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: bottleneck %d is negative", ErrConfig, c.Bottleneck)
 	case !(c.Compression > 0 && c.Compression <= 1):
 		return fmt.Errorf("%w: compression %g outside (0, 1]", ErrConfig, c.Compression)
+	case c.Stem != "" && c.Stem != StemDenseNet:
+		return fmt.Errorf("%w: stem %q (want %q or empty)", ErrConfig, c.Stem, StemDenseNet)
 	case len(c.SPPGrids) == 0:
 		return fmt.Errorf("%w: spp_grids is empty", ErrConfig)
 	case c.OutputStride != 0 && c.OutputStride != 2 && c.OutputStride != 4:
@@ -224,9 +240,14 @@ const (
 func (c Config) convWeights() int64 {
 	var n int64
 	conv := func(in, out, k int) { n += int64(in) * int64(out) * int64(k*k) }
-	half := max(1, c.StemWidth/2)
-	conv(3, half, 3)
-	conv(half, c.StemWidth, 3)
+	half := max(1, c.StemWidth/2) // the stem skip's width
+	if c.Stem == StemDenseNet {
+		conv(3, c.StemWidth, 7)
+		half = c.StemWidth
+	} else {
+		conv(3, half, 3)
+		conv(half, c.StemWidth, 3)
+	}
 	ch := c.StemWidth
 	var skips []int
 	for i, l := range c.BlockLayers {

@@ -147,17 +147,21 @@ func (t *transition) forward(x *autograd.Var) *autograd.Var {
 type encoder struct {
 	conv0  conv
 	norm0  *nn.BatchNorm2d
-	conv1  conv
+	conv1  *conv // nil with DenseNet's stem (a max-pool instead)
 	norm1  *nn.BatchNorm2d
 	blocks []*denseBlock
 	trans  []*transition
 }
 
 func newEncoder(rng *rand.Rand, ctr *flopCounter, cfg Config) *encoder {
-	half := max(1, cfg.StemWidth/2)
-	e := &encoder{
-		conv0: newConv(rng, ctr, 3, half, 3, 2, false), norm0: nn.NewBatchNorm2d(half),
-		conv1: newConv(rng, ctr, half, cfg.StemWidth, 3, 2, false), norm1: nn.NewBatchNorm2d(cfg.StemWidth),
+	var e *encoder
+	if cfg.Stem == StemDenseNet {
+		e = &encoder{conv0: newConv(rng, ctr, 3, cfg.StemWidth, 7, 2, false), norm0: nn.NewBatchNorm2d(cfg.StemWidth)}
+	} else {
+		half := max(1, cfg.StemWidth/2)
+		c1 := newConv(rng, ctr, half, cfg.StemWidth, 3, 2, false)
+		e = &encoder{conv0: newConv(rng, ctr, 3, half, 3, 2, false), norm0: nn.NewBatchNorm2d(half),
+			conv1: &c1, norm1: nn.NewBatchNorm2d(cfg.StemWidth)}
 	}
 	ch := cfg.StemWidth
 	for i, l := range cfg.BlockLayers {
@@ -174,8 +178,10 @@ func newEncoder(rng *rand.Rand, ctr *flopCounter, cfg Config) *encoder {
 }
 
 func (e *encoder) Members() nn.Members {
-	ch := []nn.NamedModule{{Name: "conv0", Module: e.conv0}, {Name: "norm0", Module: e.norm0},
-		{Name: "conv1", Module: e.conv1}, {Name: "norm1", Module: e.norm1}}
+	ch := []nn.NamedModule{{Name: "conv0", Module: e.conv0}, {Name: "norm0", Module: e.norm0}}
+	if e.conv1 != nil {
+		ch = append(ch, nn.NamedModule{Name: "conv1", Module: e.conv1}, nn.NamedModule{Name: "norm1", Module: e.norm1})
+	}
 	for i, b := range e.blocks {
 		ch = append(ch, nn.NamedModule{Name: fmt.Sprintf("denseblock%d", i+1), Module: b})
 		if i < len(e.trans) {
@@ -190,7 +196,11 @@ func (e *encoder) Members() nn.Members {
 // lateral skips, finest first) and the last block's output.
 func (e *encoder) forward(x *autograd.Var) (stem *autograd.Var, skips []*autograd.Var, top *autograd.Var) {
 	stem = autograd.Relu(e.norm0.Forward(e.conv0.Forward(x)))
-	x = autograd.Relu(e.norm1.Forward(e.conv1.Forward(stem)))
+	if e.conv1 != nil {
+		x = autograd.Relu(e.norm1.Forward(e.conv1.Forward(stem)))
+	} else {
+		x = autograd.MaxPool2d(stem, 3, 2, 1) // DenseNet's pool0
+	}
 	for i, b := range e.blocks {
 		x = b.forward(x)
 		if i < len(e.trans) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nflowjs/nflowjs/internal/detfill"
 	"github.com/nflowjs/nflowjs/nn"
 	"github.com/nflowjs/nflowjs/tensor"
 )
@@ -34,7 +35,7 @@ func TestLogitsMatchTorchvision(t *testing.T) {
 	if err := json.Unmarshal(raw, &fx); err != nil {
 		t.Fatal(err)
 	}
-	in := uniform("input", 3*256*512)
+	in := detfill.Uniform("input", 3*256*512)
 	x := tensor.New(1, 3, 256, 512)
 	for i, v := range in {
 		x.Data[i] = float32(v)
@@ -53,7 +54,7 @@ func TestLogitsMatchTorchvision(t *testing.T) {
 			if strings.HasSuffix(name, "num_batches_tracked") {
 				continue
 			}
-			fill(name, p)
+			detfill.Fill(name, p)
 			sd[name] = p
 		}
 		y, err := m.Logits(x)

@@ -83,7 +83,13 @@ func fixtureArch(t *testing.T, arch string) (data, segDir, flowPath string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if arch != "" {
+	switch arch {
+	case "":
+	case "ldn121": // the paper's LDN-121 (DenseNet-121 encoder)
+		if cfg, err = seg.PresetConfig(arch, 3); err != nil {
+			t.Fatal(err)
+		}
+	default:
 		cfg = seg.Config{Arch: arch, NumClasses: 3}
 	}
 	m, err := seg.New(cfg, rand.New(rand.NewPCG(2, 2)))
@@ -300,7 +306,7 @@ func TestKillAtEveryWrite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("re-executes the test binary once per write")
 	}
-	for _, arch := range []string{"", "deeplabv3_mobilenet_v3_large"} {
+	for _, arch := range []string{"", "deeplabv3_mobilenet_v3_large", "ldn121"} {
 		name := arch
 		if name == "" {
 			name = "ldn-tiny"
@@ -321,7 +327,7 @@ func killAtEveryWrite(t *testing.T, arch string) {
 	stages := killtest.Count(t, env(filepath.Join(t.TempDir(), "count"))...)
 	step := 1
 	if arch != "" {
-		step = 4 // every 4th write stage: a MobileNet child costs ~3 s (all 40 pass, 117 s)
+		step = 4 // every 4th write stage: a child of these larger models costs ~3 s (all 40 pass, 117 s for the MobileNet)
 	}
 	for at := 1; at <= stages; at += step {
 		dir := filepath.Join(t.TempDir(), "run")
