@@ -25,6 +25,8 @@ type Overrides struct {
 	ScoreResolution string
 	// MaxPixels sets Config.MaxPixels (0: derived from available memory).
 	MaxPixels int
+	// KeepLogits sets Config.KeepLogits.
+	KeepLogits bool
 }
 
 // FromBundle builds the Pipeline of a trained model bundle: its
@@ -60,7 +62,7 @@ func FromBundle(b *seg.Bundle, o Overrides) (*Pipeline, error) {
 		t = o.Temperature
 	}
 	cfg := Config{Classes: info.Classes, Colors: info.Colors, Mean: info.Mean, Std: info.Std,
-		Score: sc.Name, Temperature: t, ScoreResolution: o.ScoreResolution, MaxPixels: o.MaxPixels}
+		Score: sc.Name, Temperature: t, ScoreResolution: o.ScoreResolution, MaxPixels: o.MaxPixels, KeepLogits: o.KeepLogits}
 	switch {
 	case o.Threshold != nil:
 		cfg.Threshold, cfg.ThresholdSource = o.Threshold, o.ThresholdSource

@@ -96,6 +96,9 @@ type Config struct {
 	// then be a NativeModel. The closed-set argmax always uses the
 	// full-resolution logits.
 	ScoreResolution string
+	// KeepLogits keeps the full-resolution logits in Result.Logits
+	// (K×H×W floats per image; predict --save-logits).
+	KeepLogits bool
 }
 
 // Pipeline runs a segmentation model on images and turns its logits into
@@ -243,6 +246,9 @@ type Result struct {
 	Labels []uint8
 	// Scores is the H·W anomaly score map, higher = more anomalous.
 	Scores []float32
+	// Logits are the model's [1, K, H, W] logits when Config.KeepLogits
+	// is set, else nil.
+	Logits *tensor.Tensor
 	// Fused is the outlier-aware segmentation (class ids, K = anomaly);
 	// nil when there is no threshold.
 	Fused []uint8
@@ -304,6 +310,9 @@ func (p *Pipeline) PredictAt(img *dataset.Image, threshold *float32, source stri
 	}
 	if err := p.scoreAndFuse(r, logits, native, threshold); err != nil {
 		return nil, err
+	}
+	if p.cfg.KeepLogits {
+		r.Logits = logits
 	}
 	r.Timing.Preprocess, r.Timing.Forward = t1.Sub(t0), t2.Sub(t1)
 	t4 := time.Now()

@@ -1,9 +1,12 @@
 package infer
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+
+	"github.com/nflowjs/nflowjs/npy"
 
 	"github.com/nflowjs/nflowjs/internal/atomicfile"
 )
@@ -53,4 +56,35 @@ func (r *Result) WriteFiles(dir, base string) ([]string, error) {
 		return paths, err
 	}
 	return append(paths, p), nil
+}
+
+// WriteArrays saves the score map as BASE_score.npy (float32, H×W) and,
+// if the pipeline kept them, the logits as BASE_logits.npy (float32,
+// K×H×W), for comparison with another framework; it returns the paths
+// written.
+func (r *Result) WriteArrays(dir, base string) ([]string, error) {
+	h, w := r.Input.H, r.Input.W
+	var paths []string
+	write := func(name string, shape []int, data []float32) error {
+		var b bytes.Buffer
+		if err := npy.WriteFloat32(&b, shape, data); err != nil {
+			return err
+		}
+		p := filepath.Join(dir, base+name)
+		if err := atomicfile.WriteFile(p, b.Bytes()); err != nil {
+			return err
+		}
+		paths = append(paths, p)
+		return nil
+	}
+	if err := write("_score.npy", []int{h, w}, r.Scores); err != nil {
+		return paths, err
+	}
+	if r.Logits != nil {
+		k := len(r.Logits.Data) / (h * w)
+		if err := write("_logits.npy", []int{k, h, w}, r.Logits.Data); err != nil {
+			return paths, err
+		}
+	}
+	return paths, nil
 }

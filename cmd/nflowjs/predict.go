@@ -19,6 +19,8 @@ func init() {
 
 // modelFlags are the model options shared by predict and serve.
 type modelFlags struct {
+	saveLogits  bool
+	saveScore   bool
 	model       string
 	score       string
 	temperature float32
@@ -49,7 +51,7 @@ func (f *modelFlags) pipeline(cmd *cobra.Command) (*infer.Pipeline, error) {
 	if f.maxPixels < 0 {
 		return nil, fmt.Errorf("--max-pixels %d must not be negative", f.maxPixels)
 	}
-	o := infer.Overrides{Score: f.score, Temperature: f.temperature, ScoreResolution: res, MaxPixels: f.maxPixels}
+	o := infer.Overrides{Score: f.score, Temperature: f.temperature, ScoreResolution: res, MaxPixels: f.maxPixels, KeepLogits: f.saveLogits}
 	if cmd.Flags().Changed("temperature") && !(f.temperature > 0) {
 		return nil, fmt.Errorf("--temperature %g must be positive", f.temperature)
 	}
@@ -137,7 +139,7 @@ and the exit status is then non-zero.`,
 			failed, done := len(problems), 0
 			var fwd, score float64
 			for _, f := range files {
-				warning, err := predictOne(p, f, out, infer.OutputBase(f, used), &fwd, &score)
+				warning, err := predictOne(p, f, out, infer.OutputBase(f, used), mf.saveLogits || mf.saveScore, &fwd, &score)
 				if err != nil {
 					failed++
 					report("nflowjs predict: %v (skipped)\n", err)
@@ -178,13 +180,15 @@ and the exit status is then non-zero.`,
 		"larger images are refused before decoding, with the memory they would need", infer.BytesPerPixel, infer.MemoryPixelCap(1)))
 	cmd.Flags().StringVar(&out, "out", "", "output directory (created if needed) (required)")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
+	cmd.Flags().BoolVar(&mf.saveLogits, "save-logits", false, "also write <image stem>_logits.npy (float32, K x H x W at input size) and _score.npy")
+	cmd.Flags().BoolVar(&mf.saveScore, "save-score", false, "also write <image stem>_score.npy (float32, H x W: the anomaly score map)")
 	return cmd
 }
 
 // predictOne writes the outputs of one image and adds its forward and
 // score+fuse times (ms) to the running sums; it returns the summary's
 // warning (e.g. a threshold that flags most of the image).
-func predictOne(p *infer.Pipeline, path, out, base string, fwd, score *float64) (string, error) {
+func predictOne(p *infer.Pipeline, path, out, base string, arrays bool, fwd, score *float64) (string, error) {
 	if err := infer.CheckImageFile(path, p.Config().MaxPixels); err != nil {
 		return "", err // refused before decoding
 	}
@@ -199,6 +203,11 @@ func predictOne(p *infer.Pipeline, path, out, base string, fwd, score *float64) 
 	r.Summary.Image = path
 	if _, err := r.WriteFiles(out, base); err != nil {
 		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	if arrays {
+		if _, err := r.WriteArrays(out, base); err != nil {
+			return "", fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	*fwd += float64(r.Timing.Forward.Microseconds()) / 1000
 	*score += float64((r.Timing.Score + r.Timing.Fuse).Microseconds()) / 1000

@@ -20,6 +20,7 @@ import (
 	"github.com/nflowjs/nflowjs/infer"
 	"github.com/nflowjs/nflowjs/infer/infertest"
 	"github.com/nflowjs/nflowjs/models/seg"
+	"github.com/nflowjs/nflowjs/npy"
 )
 
 // saveCmdBundle writes a randomly initialised tiny-preset bundle of the
@@ -232,3 +233,38 @@ func TestServeCmd(t *testing.T) {
 }
 
 func ptr32(v float32) *float32 { return &v }
+
+// --save-logits writes the model's logits (K x H x W at input size) and
+// the score map as float32 .npy, equal to what the bundle's model and
+// pipeline compute.
+func TestPredictCmdSaveLogits(t *testing.T) {
+	model := saveCmdBundle(t, nil)
+	img := filepath.Join(t.TempDir(), "x.png")
+	scene := infertest.Scene(37, 21, 5, 5, 4)
+	if err := os.WriteFile(img, infertest.PNG(scene), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if _, stderr, err := runCmd(context.Background(), newPredictCmd(), "--model", model, img, "--out", out, "--save-logits"); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	shape, logits, err := npy.ReadFloat32(filepath.Join(out, "x_logits.npy"))
+	if err != nil || !slices.Equal(shape, []int{len(infertest.Classes), 21, 37}) {
+		t.Fatalf("logits %v %v", shape, err)
+	}
+	sshape, score, err := npy.ReadFloat32(filepath.Join(out, "x_score.npy"))
+	if err != nil || !slices.Equal(sshape, []int{21, 37}) {
+		t.Fatalf("score %v %v", sshape, err)
+	}
+	p, _, err := infer.Load(model, infer.Overrides{KeepLogits: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := p.Predict(scene)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r.Logits.Data, logits) || !slices.Equal(r.Scores, score) {
+		t.Error("saved arrays differ from the pipeline's")
+	}
+}
