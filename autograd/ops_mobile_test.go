@@ -36,6 +36,10 @@ func TestGradMobileOps(t *testing.T) {
 		gradCase{name: "Hardsigmoid", f: func(v []*Var) *Var { return Hardsigmoid(v[0]) }, inputs: []*tensor.Tensor{offKinks(2, 3, 4, 4)}},
 		gradCase{name: "ScaleChannels", f: func(v []*Var) *Var { return ScaleChannels(v[0], v[1]) },
 			inputs: []*tensor.Tensor{randT(rng, -1, 1, 2, 3, 4, 5), randT(rng, 0, 1, 2, 3, 1, 1)}},
+		gradCase{name: "ResizeBilinearAligned/up", f: func(v []*Var) *Var { return ResizeBilinearAligned(v[0], 9, 13) },
+			inputs: []*tensor.Tensor{randT(rng, -1, 1, 2, 2, 4, 5)}},
+		gradCase{name: "ResizeBilinearAligned/down", f: func(v []*Var) *Var { return ResizeBilinearAligned(v[0], 3, 1) },
+			inputs: []*tensor.Tensor{randT(rng, -1, 1, 1, 2, 7, 6)}},
 	)
 	runGradCases(t, cases)
 }
@@ -50,6 +54,7 @@ func TestMobileOpsMatchTorch(t *testing.T) {
 	var fx struct {
 		Cases []struct {
 			Op               string
+			OH, OW           int
 			K, Stride, Pad   int
 			Dilation         int
 			X, W, B, S, R, Y *fixtureTensor
@@ -88,6 +93,8 @@ func TestMobileOpsMatchTorch(t *testing.T) {
 		case "scale":
 			s = Param(c.S.tensor(), "s")
 			y = ScaleChannels(x, s)
+		case "resize_aligned":
+			y = ResizeBilinearAligned(x, c.OH, c.OW)
 		default:
 			t.Fatalf("unknown op %q", c.Op)
 		}

@@ -45,3 +45,12 @@ func ResizeBilinear(x *Var, oh, ow int) *Var {
 		x.accumOwned(tensor.ResizeBilinearBackward(g, ih, iw))
 	}, x)
 }
+
+// ResizeBilinearAligned is ResizeBilinear with align_corners=True; the
+// VJP is tensor.ResizeBilinearAlignedBackward.
+func ResizeBilinearAligned(x *Var, oh, ow int) *Var {
+	_, _, ih, iw := x.Value.NCHW()
+	return NewOp(tensor.ResizeBilinearAligned(x.Value, oh, ow), func(g *tensor.Tensor) {
+		x.accumOwned(tensor.ResizeBilinearAlignedBackward(g, ih, iw))
+	}, x)
+}

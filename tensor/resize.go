@@ -44,11 +44,40 @@ func bilinearTaps(in, out int) linearTaps {
 // computed once per input row and cached (upsampling reuses each row for
 // several output rows).
 func ResizeBilinear(x *Tensor, oh, ow int) *Tensor {
-	n, c, h, w := nchw("ResizeBilinear", x)
-	if oh < 1 || ow < 1 || h < 1 || w < 1 {
-		panic(fmt.Sprintf("tensor.ResizeBilinear: cannot resize %v to %dx%d", x.Shape, oh, ow))
+	return resize("ResizeBilinear", x, oh, ow, bilinearTaps)
+}
+
+// alignedTaps computes PyTorch's align_corners=True source coordinates:
+// src = dst·(in−1)/(out−1) (0 for a single output), in float32.
+func alignedTaps(in, out int) linearTaps {
+	t := linearTaps{make([]int, out), make([]int, out), make([]float32, out), make([]float32, out)}
+	var scale float32
+	if out > 1 {
+		scale = float32(in-1) / float32(out-1)
 	}
-	ty, tx := bilinearTaps(h, oh), bilinearTaps(w, ow)
+	for d := 0; d < out; d++ {
+		src := scale * float32(d)
+		i0 := min(int(src), in-1)
+		lam := min(max(src-float32(i0), 0), 1)
+		t.i0[d], t.l0[d], t.l1[d] = i0, 1-lam, lam
+		t.i1[d] = min(i0+1, in-1)
+	}
+	return t
+}
+
+// ResizeBilinearAligned is ResizeBilinear with align_corners=True (the
+// corner pixels of input and output coincide), what NVIDIA's
+// semantic-segmentation networks (DeepWV3Plus) upsample with.
+func ResizeBilinearAligned(x *Tensor, oh, ow int) *Tensor {
+	return resize("ResizeBilinearAligned", x, oh, ow, alignedTaps)
+}
+
+func resize(op string, x *Tensor, oh, ow int, taps func(in, out int) linearTaps) *Tensor {
+	n, c, h, w := nchw(op, x)
+	if oh < 1 || ow < 1 || h < 1 || w < 1 {
+		panic(fmt.Sprintf("tensor.%s: cannot resize %v to %dx%d", op, x.Shape, oh, ow))
+	}
+	ty, tx := taps(h, oh), taps(w, ow)
 	y := New(n, c, oh, ow)
 	parallelGrain(n*c, max(1, elemGrain/(oh*ow)), func(s, e int) {
 		buf := getScratch(2 * ow)
@@ -116,11 +145,20 @@ func (rc *rowCache) get(i, keep int, src []float32, tx *linearTaps) []float32 {
 // (vector axpy), then each of those rows is scattered horizontally into the
 // input row with the horizontal weights.
 func ResizeBilinearBackward(gy *Tensor, ih, iw int) *Tensor {
-	n, c, oh, ow := nchw("ResizeBilinearBackward", gy)
+	return resizeBackward("ResizeBilinearBackward", gy, ih, iw, bilinearTaps)
+}
+
+// ResizeBilinearAlignedBackward is the gradient of ResizeBilinearAligned.
+func ResizeBilinearAlignedBackward(gy *Tensor, ih, iw int) *Tensor {
+	return resizeBackward("ResizeBilinearAlignedBackward", gy, ih, iw, alignedTaps)
+}
+
+func resizeBackward(op string, gy *Tensor, ih, iw int, taps func(in, out int) linearTaps) *Tensor {
+	n, c, oh, ow := nchw(op, gy)
 	if ih < 1 || iw < 1 {
-		panic(fmt.Sprintf("tensor.ResizeBilinearBackward: invalid input size %dx%d for gradient %v", ih, iw, gy.Shape))
+		panic(fmt.Sprintf("tensor.%s: invalid input size %dx%d for gradient %v", op, ih, iw, gy.Shape))
 	}
-	ty, tx := bilinearTaps(ih, oh), bilinearTaps(iw, ow)
+	ty, tx := taps(ih, oh), taps(iw, ow)
 	gx := New(n, c, ih, iw)
 	parallelGrain(n*c, max(1, elemGrain/max(1, oh*ow)), func(s, e int) {
 		buf := getScratch(ih * ow)

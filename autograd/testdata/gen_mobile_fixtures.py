@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes mobile_ops.json: MobileNetV3's ops in PyTorch — depthwise
 convolution (groups = channels; 3x3 and 5x5, strided, dilated, with and
-without bias), hard-swish, hard-sigmoid and squeeze-and-excitation's
-per-sample channel scaling — with a scalar loss sum(y * r) for a fixed
+without bias), hard-swish, hard-sigmoid, squeeze-and-excitation's
+per-sample channel scaling and align_corners=True bilinear resizing (NVIDIA's
+DeepWV3Plus) — with a scalar loss sum(y * r) for a fixed
 random r, and the gradients of every input. The Go test
 TestMobileOpsMatchTorch (autograd/ops_mobile_test.go) recomputes them.
 
@@ -48,6 +49,13 @@ y = x * s
 r = torch.randn_like(y)
 (y * r).sum().backward()
 cases.append({"op": "scale", "x": t(x), "s": t(s), "r": t(r), "y": t(y), "gx": t(x.grad), "gs": t(s.grad)})
+
+for oh, ow in [(9, 13), (3, 1), (17, 4)]:
+    x = torch.randn(2, 3, 5, 7, requires_grad=True)
+    y = F.interpolate(x, size=(oh, ow), mode="bilinear", align_corners=True)
+    r = torch.randn_like(y)
+    (y * r).sum().backward()
+    cases.append({"op": "resize_aligned", "oh": oh, "ow": ow, "x": t(x), "r": t(r), "y": t(y), "gx": t(x.grad)})
 
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mobile_ops.json")
 json.dump({"torch": torch.__version__, "cases": cases}, open(out, "w"))

@@ -149,6 +149,9 @@ func (m *Model) UpsampleNative(x *tensor.Tensor, h, w int) (*tensor.Tensor, erro
 			ErrInput, x.Shape, h, w, fh, fw)
 	}
 	if m.tv != nil {
+		if m.tv.AlignCorners() {
+			return tensor.ResizeBilinearAligned(x, h, w), nil
+		}
 		return tensor.ResizeBilinear(x, h, w), nil
 	}
 	s := m.FeatureStride()

@@ -119,7 +119,7 @@ func (m *Model) DecoderParams() []*autograd.Var { return m.paramsWithPrefix(m.en
 
 func (m *Model) encoderPrefix() string {
 	if m.tv != nil {
-		return "backbone."
+		return m.tv.EncoderPrefix()
 	}
 	return "encoder."
 }
@@ -194,8 +194,8 @@ func (m *Model) Classify(features *autograd.Var, h, w int) *autograd.Var {
 	if err := m.checkFeatures(features.Value, h, w); err != nil {
 		panic("seg.Model.Classify: " + err.Error())
 	}
-	if m.tv != nil { // torchvision resizes the 1/8 logits straight to h×w
-		return autograd.ResizeBilinear(m.tv.Head(features), h, w)
+	if m.tv != nil { // torchvision resizes the native logits straight to h×w
+		return m.tv.Upsample(m.tv.Head(features), h, w)
 	}
 	f := features
 	if m.dec.drop != nil {

@@ -15,7 +15,8 @@ import (
 
 // Archs lists the architecture names, as torchvision spells its builders.
 func Archs() []string {
-	return []string{"fcn_resnet50", "deeplabv3_resnet50", "deeplabv3_resnet101", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large"}
+	return []string{"fcn_resnet50", "deeplabv3_resnet50", "deeplabv3_resnet101", "deeplabv3_mobilenet_v3_large",
+		"lraspp_mobilenet_v3_large", "deepwv3plus"}
 }
 
 // Model is a torchvision segmentation network: backbone and classifier,
@@ -27,6 +28,7 @@ type Model struct {
 	mobile     *mobileBackbone // MobileNetV3 models
 	classifier *nn.Sequential  // FCN and DeepLabV3 heads
 	lraspp     *lrasppHead     // LR-ASPP's head
+	wrn        *deepWV3Plus    // NVIDIA's DeepWV3Plus (its own layout and names)
 }
 
 // New builds arch for numClasses classes with weights from rng (not
@@ -47,6 +49,8 @@ func New(arch string, numClasses int, rng *rand.Rand) (*Model, error) {
 		m.mobile, m.classifier = &mobileBackbone{newMobileNetV3Large(rng)}, deepLabHead(rng, 960, numClasses)
 	case "lraspp_mobilenet_v3_large":
 		m.mobile, m.lraspp = &mobileBackbone{newMobileNetV3Large(rng)}, newLRASPPHead(rng, 40, 960, numClasses, 128)
+	case "deepwv3plus":
+		m.wrn = newDeepWV3Plus(rng, numClasses)
 	default:
 		return nil, fmt.Errorf("tv: unknown architecture %q (have %v)", arch, Archs())
 	}
@@ -68,6 +72,9 @@ func New(arch string, numClasses int, rng *rand.Rand) (*Model, error) {
 
 // Members names the children as torchvision does.
 func (m *Model) Members() nn.Members {
+	if m.wrn != nil {
+		return m.wrn.Members() // mod1 … mod7, aspp, bot_fine, bot_aspp, final
+	}
 	var bb, head nn.Module = m.backbone, m.classifier
 	if m.mobile != nil {
 		bb = m.mobile
@@ -81,7 +88,28 @@ func (m *Model) Members() nn.Members {
 // Forward returns the logits [N, K, H, W] of normalised images [N, 3, H, W].
 func (m *Model) Forward(x *autograd.Var) *autograd.Var {
 	_, _, h, w := x.Value.NCHW()
-	return autograd.ResizeBilinear(m.Head(m.Features(x)), h, w)
+	return m.Upsample(m.Head(m.Features(x)), h, w)
+}
+
+// AlignCorners reports whether the model upsamples with
+// align_corners=True (DeepWV3Plus) rather than torchvision's False.
+func (m *Model) AlignCorners() bool { return m.wrn != nil }
+
+// Upsample resizes native logits (or any map on the feature grid) to
+// h×w as the model does.
+func (m *Model) Upsample(y *autograd.Var, h, w int) *autograd.Var {
+	if m.AlignCorners() {
+		return autograd.ResizeBilinearAligned(y, h, w)
+	}
+	return autograd.ResizeBilinear(y, h, w)
+}
+
+// EncoderPrefix is the state-dict prefix of the backbone's parameters.
+func (m *Model) EncoderPrefix() string {
+	if m.wrn != nil {
+		return "mod"
+	}
+	return "backbone."
 }
 
 // Features returns the pre-logit features: the classifier without its
@@ -90,6 +118,9 @@ func (m *Model) Forward(x *autograd.Var) *autograd.Var {
 // single pre-logit layer: its "features" are its native logits and Head
 // is the identity.
 func (m *Model) Features(x *autograd.Var) *autograd.Var {
+	if m.wrn != nil {
+		return m.wrn.features(x)
+	}
 	if m.lraspp != nil {
 		low, high := m.mobile.forward(x)
 		return m.lraspp.forward(low, high)
@@ -109,6 +140,9 @@ func (m *Model) Features(x *autograd.Var) *autograd.Var {
 // Head maps features to native-resolution logits: the final 1×1
 // convolution (the identity for LR-ASPP).
 func (m *Model) Head(features *autograd.Var) *autograd.Var {
+	if m.wrn != nil {
+		return m.wrn.head(features)
+	}
 	if m.lraspp != nil {
 		return features
 	}
@@ -123,15 +157,18 @@ func FeatureWidth(arch string, classes int) int {
 	case "lraspp_mobilenet_v3_large":
 		return classes
 	}
-	return asppWidth
+	return asppWidth // DeepLabV3's, and DeepWV3Plus's final head (256)
 }
 
 // FeatureStride is the resolution of arch's features: 1/8 (ResNets with
 // dilated layer3/4, LR-ASPP's low-level grid) or 1/16
 // (deeplabv3_mobilenet_v3_large).
 func FeatureStride(arch string) int {
-	if arch == "deeplabv3_mobilenet_v3_large" {
+	switch arch {
+	case "deeplabv3_mobilenet_v3_large":
 		return 16
+	case "deepwv3plus":
+		return 2 // its head runs on mod2's grid
 	}
 	return 8
 }

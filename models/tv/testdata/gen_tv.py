@@ -1,4 +1,5 @@
-"""Writes parity.json: torchvision segmentation models (0.14, Debian's
+"""Writes parity.json: torchvision segmentation models and NVIDIA's
+DeepWV3Plus (deepwv3plus_ref.py, our PyTorch definition of its layout) (0.14, Debian's
 python3-torchvision) with deterministic weights, on a deterministic
 256x512 input, and 4096 sampled logits of each, with max|logit|. The Go
 test fills its own models with the same formula (fill.go) and must match
@@ -60,15 +61,20 @@ def main():
     x = uniform("input", 3 * 256 * 512).reshape(1, 3, 256, 512).to(torch.float32)
     out = {}
     for arch in ["fcn_resnet50", "deeplabv3_resnet50", "deeplabv3_resnet101",
-                 "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large"]:
-        m = getattr(torchvision.models.segmentation, arch)(weights=None, weights_backbone=None, num_classes=21, aux_loss=False)
+                 "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large", "deepwv3plus"]:
+        if arch == "deepwv3plus":
+            from deepwv3plus_ref import DeepWV3Plus
+            m = DeepWV3Plus(num_classes=21)
+        else:
+            m = getattr(torchvision.models.segmentation, arch)(weights=None, weights_backbone=None, num_classes=21, aux_loss=False)
         sd = m.state_dict()
         for k, v in sd.items():
             if v.is_floating_point():
                 v.copy_(fill(k, v))
         m.eval()
         with torch.no_grad():
-            y = m(x)["out"]
+            y = m(x)
+            y = y["out"] if isinstance(y, dict) else y
         flat = y.flatten()
         idx = [splitmix64(k) % flat.numel() for k in range(4096)]
         out[arch] = {"shape": list(y.shape), "max_abs": float(y.abs().max()),
