@@ -13,10 +13,10 @@ import (
 
 // Add returns a + b (same shapes); ∂/∂a = ∂/∂b = g.
 func Add(a, b *Var) *Var {
-	return NewOp(tensor.Add(a.Value, b.Value), func(g *tensor.Tensor) {
+	return traced("Add", NewOp(tensor.Add(a.Value, b.Value), func(g *tensor.Tensor) {
 		a.AccumGrad(g)
 		b.AccumGrad(g)
-	}, a, b)
+	}, a, b), nil, a, b)
 }
 
 // Sub returns a − b (same shapes); ∂/∂a = g, ∂/∂b = −g.
@@ -141,13 +141,13 @@ func Tanh(x *Var) *Var {
 // Sigmoid returns σ(x) = 1/(1+e⁻ˣ); ∂/∂x = g·σ(x)(1 − σ(x)).
 func Sigmoid(x *Var) *Var {
 	y := tensor.Sigmoid(x.Value)
-	return NewOp(y, func(g *tensor.Tensor) {
+	return traced("Sigmoid", NewOp(y, func(g *tensor.Tensor) {
 		x.accumOwned(zip2(g, y, func(d, g, y []float32) {
 			for i := range d {
 				d[i] = g[i] * y[i] * (1 - y[i])
 			}
 		}))
-	}, x)
+	}, x), nil, x)
 }
 
 // Softplus returns ln(1+eˣ); ∂/∂x = g·σ(x).
@@ -161,11 +161,11 @@ func Softplus(x *Var) *Var {
 // at the kink x = 0).
 func Relu(x *Var) *Var {
 	y := tensor.Relu(x.Value)
-	return NewOp(y, func(g *tensor.Tensor) {
+	return traced("Relu", NewOp(y, func(g *tensor.Tensor) {
 		// y > 0 exactly where x > 0; reading y keeps x's buffer out of the
 		// backward pass (an in-place-friendly choice, as in PyTorch).
 		x.accumOwned(zip2(g, y, reluMask))
-	}, x)
+	}, x), nil, x)
 }
 
 // reluMask sets d = g where y > 0 and 0 elsewhere without branches: on

@@ -92,6 +92,9 @@ func (v *Var) Detach() *Var { return Const(v.Value) }
 // define fused ops.
 func NewOp(value *tensor.Tensor, back func(g *tensor.Tensor), parents ...*Var) *Var {
 	out := &Var{Value: value}
+	if tracer != nil {
+		tracer.Created(out)
+	}
 	if !GradEnabled() {
 		return out
 	}

@@ -48,3 +48,24 @@ func TestImportTorchCommand(t *testing.T) {
 		t.Errorf("malicious pickle: %v", err)
 	}
 }
+
+// export onnx writes a file from an imported bundle; a bad size is an
+// error naming the flag.
+func TestExportONNXCommand(t *testing.T) {
+	dir := t.TempDir()
+	src, err := seg.New(seg.Config{Arch: "lraspp_mobilenet_v3_large", NumClasses: 3}, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(dir, "run")
+	if err := seg.SaveBundle(run, src, seg.NewInfo(src, []string{"a", "b", "c"}, "js", "imported")); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runEvalCmd(t, rootCmd, "export", "onnx", "--model", run, "--out", filepath.Join(dir, "m.onnx"), "--size", "64x128")
+	if err != nil || !strings.Contains(out, "outputs logits and score") {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	if _, err := runEvalCmd(t, rootCmd, "export", "onnx", "--model", run, "--out", filepath.Join(dir, "m2.onnx"), "--size", "64"); err == nil || !strings.Contains(err.Error(), "--size") {
+		t.Errorf("bad size: %v", err)
+	}
+}
