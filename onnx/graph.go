@@ -184,4 +184,3 @@ func encodeValueInfo(b *buf, v valueInfo) {
 		})
 	})
 }
-
