@@ -25,8 +25,10 @@ import (
 // the real ONNX Runtime (tools/onnx/run_ort.js; NODE_PATH must reach
 // onnxruntime-node, which .ci/run installs): the logits must equal
 // nflowjs's, and the score ONNX Runtime computes must equal nflowjs's
-// score of those logits, within 1e-4 of their largest magnitude (the
-// end-to-end score difference is logged).
+// score of those logits, within 1e-4 of their largest magnitude; so must
+// the score end to end where the logits are of a trained model's scale
+// (|l| <= 100; random ResNets reach 1e4, where the saturated softmax
+// amplifies a 2e-6 logit difference to 1e-3 of score: logged only).
 func TestONNXRuntime(t *testing.T) {
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Fatal("node is required by the ort build tag")
@@ -110,7 +112,11 @@ func TestONNXRuntime(t *testing.T) {
 					t.Fatal(err)
 				}
 				compare(t, md.name+" "+score+" score (on ORT's logits)", filepath.Join(dir, "out_score.npy"), own.Data, true)
-				compare(t, md.name+" "+score+" score (end to end)", filepath.Join(dir, "out_score.npy"), sc.Data, false)
+				var maxLogit float32
+				for _, v := range logits.Data {
+					maxLogit = max(maxLogit, v, -v)
+				}
+				compare(t, md.name+" "+score+" score (end to end)", filepath.Join(dir, "out_score.npy"), sc.Data, maxLogit <= 100)
 			}
 		})
 	}
