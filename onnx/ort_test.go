@@ -27,8 +27,9 @@ import (
 // nflowjs's, and the score ONNX Runtime computes must equal nflowjs's
 // score of those logits, within 1e-4 of their largest magnitude; so must
 // the score end to end where the logits are of a trained model's scale
-// (|l| <= 100; random ResNets reach 1e4, where the saturated softmax
-// amplifies a 2e-6 logit difference to 1e-3 of score: logged only).
+// (|l| <= 1000, as every model here has with torchvision-style
+// initialisation; at |l| ~ 1e4 the saturated softmax amplifies a 2e-6
+// logit difference to 1e-3 of score, which is then only logged).
 func TestONNXRuntime(t *testing.T) {
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Fatal("node is required by the ort build tag")
@@ -116,7 +117,7 @@ func TestONNXRuntime(t *testing.T) {
 				for _, v := range logits.Data {
 					maxLogit = max(maxLogit, v, -v)
 				}
-				compare(t, md.name+" "+score+" score (end to end)", filepath.Join(dir, "out_score.npy"), sc.Data, maxLogit <= 100)
+				compare(t, md.name+" "+score+" score (end to end)", filepath.Join(dir, "out_score.npy"), sc.Data, maxLogit <= 1000)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package seg
 
 import (
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -25,6 +26,15 @@ func testImported(t *testing.T, arch string) {
 	m, err := New(cfg, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Kaiming weights in the head too, so its activations (and the MC
+	// dropout check) are not lost below float32's resolution next to the
+	// biases, as with PyTorch's layer default on a random backbone.
+	wr := rand.New(rand.NewPCG(7, 7))
+	for _, p := range nn.NamedParameters(m) {
+		if w := p.Var.Value; len(w.Shape) == 4 {
+			nn.KaimingNormal(wr, w, w.Shape[0]*w.Shape[2]*w.Shape[3], math.Sqrt2)
+		}
 	}
 	nn.Eval(m)
 	x := tensor.New(1, 3, 44, 70) // not multiples of 8: ceil(44/8) = 6, ceil(70/8) = 9

@@ -57,8 +57,12 @@ func New(arch string, numClasses int, rng *rand.Rand) (*Model, error) {
 	// torchvision's backbones start from Kaiming-normal weights (fan_out,
 	// ReLU gain) with zero biases; PyTorch's layer default would make the
 	// 17-stage MobileNet's activations vanish (~1e-9) before any training.
+	// The heads keep the layer default, as in torchvision.
 	for _, p := range nn.NamedParameters(m) {
 		w := p.Var.Value
+		if !strings.HasPrefix(p.Name, m.EncoderPrefix()) {
+			continue // heads keep PyTorch's layer default, as torchvision's do
+		}
 		switch {
 		case len(w.Shape) == 4:
 			nn.KaimingNormal(rng, w, w.Shape[0]*w.Shape[2]*w.Shape[3], math.Sqrt2)
