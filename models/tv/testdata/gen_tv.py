@@ -1,59 +1,19 @@
 """Writes parity.json: torchvision segmentation models and NVIDIA's
-DeepWV3Plus (deepwv3plus_ref.py, our PyTorch definition of its layout) (0.14, Debian's
-python3-torchvision) with deterministic weights, on a deterministic
-256x512 input, and 4096 sampled logits of each, with max|logit|. The Go
-test fills its own models with the same formula (fill.go) and must match
-within 1e-4 of max|logit|. Weights cannot be committed (40-60 M
-parameters); the formula replaces them. Run: /usr/bin/python3 gen_tv.py"""
+DeepWV3Plus (deepwv3plus_ref.py, our PyTorch definition of its layout),
+torchvision 0.14 (Debian's python3-torchvision), with deterministic
+weights (internal/detfill) on a deterministic 256x512 input: 4096 sampled
+logits of each and max|logit|. The Go test fills its models with the same
+formula and must match within 1e-4 of max|logit|. Weights cannot be
+committed (3-137 M parameters); the formula replaces them. Run: /usr/bin/python3 gen_tv.py"""
 import json
+import os
+import sys
 
 import torch
 import torchvision
 
-M64 = (1 << 64) - 1
-
-
-def splitmix64(x):
-    z = (x + 0x9E3779B97F4A7C15) & M64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
-    return z ^ (z >> 31)
-
-
-def fnv1a(s):
-    h = 0xCBF29CE484222325
-    for b in s.encode():
-        h = ((h ^ b) * 0x100000001B3) & M64
-    return h
-
-
-def uniform(name, n):
-    """n values in [-1, 1): (splitmix64(fnv1a(name) + i) >> 11) / 2^53 * 2 - 1."""
-    h = fnv1a(name)
-    import numpy as np
-    i = np.arange(n, dtype=np.uint64)
-    z = (np.uint64(h) + i + np.uint64(0x9E3779B97F4A7C15))
-    with np.errstate(over="ignore"):
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-    return torch.from_numpy(((z >> np.uint64(11)).astype(np.float64) / 2.0**53 * 2 - 1))
-
-
-def fill(name, t):
-    u = uniform(name, t.numel()).reshape(t.shape)
-    if name.endswith("running_var"):
-        v = 1 + 0.25 * u
-    elif name.endswith("running_mean"):
-        v = 0.1 * u
-    elif t.dim() == 1 and name.endswith("weight"):
-        v = 1 + 0.1 * u
-    elif t.dim() == 1:
-        v = 0.1 * u
-    else:
-        fan_in = t[0].numel()
-        v = u * (6.0 / fan_in) ** 0.5
-    return v.to(torch.float32)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../internal/detfill"))
+from detfill import fill, splitmix64, uniform  # noqa: E402  (internal/detfill/detfill.py)
 
 
 def main():
