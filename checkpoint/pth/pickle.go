@@ -144,6 +144,36 @@ func machine(b []byte, at *int, persistent func(pid any) (any, error)) (any, err
 		}
 		return "", fail("unterminated line")
 	}
+	// le reads an n-byte little-endian unsigned integer.
+	le := func(n int) (uint64, error) {
+		b, err := need(n)
+		if err != nil {
+			return 0, err
+		}
+		var u uint64
+		for i := n - 1; i >= 0; i-- {
+			u = u<<8 | uint64(b[i])
+		}
+		return u, nil
+	}
+	// popItems pops the n topmost items (one) or everything above the
+	// topmost mark (the multi-item opcodes).
+	popItems := func(one bool, n int) ([]any, error) {
+		if !one {
+			return popMark()
+		}
+		if len(stack) < n {
+			return nil, fail("stack underflow")
+		}
+		items := append([]any(nil), stack[len(stack)-n:]...)
+		for _, v := range items {
+			if v == mark {
+				return nil, fail("unexpected mark")
+			}
+		}
+		stack = stack[:len(stack)-n]
+		return items, nil
+	}
 	for steps := 0; ; steps++ {
 		if pos >= len(b) {
 			return nil, fail("no STOP opcode")
@@ -183,40 +213,27 @@ func machine(b []byte, at *int, persistent func(pid any) (any, error)) (any, err
 			stack = append(stack, true)
 		case 0x89:
 			stack = append(stack, false)
-		case 'J': // BININT
-			s, err := need(4)
+		case 'J', 'K', 'M': // BININT (signed 32-bit), BININT1, BININT2
+			size := map[byte]int{'J': 4, 'K': 1, 'M': 2}[op]
+			u, err := le(size)
 			if err != nil {
 				return nil, err
 			}
-			stack = append(stack, int64(int32(binary.LittleEndian.Uint32(s))))
-		case 'K': // BININT1
-			s, err := need(1)
-			if err != nil {
-				return nil, err
-			}
-			stack = append(stack, int64(s[0]))
-		case 'M': // BININT2
-			s, err := need(2)
-			if err != nil {
-				return nil, err
-			}
-			stack = append(stack, int64(binary.LittleEndian.Uint16(s)))
-		case 0x8a, 0x8b: // LONG1, LONG4
-			var n int
-			if op == 0x8a {
-				s, err := need(1)
-				if err != nil {
-					return nil, err
-				}
-				n = int(s[0])
+			if op == 'J' {
+				stack = append(stack, int64(int32(u)))
 			} else {
-				s, err := need(4)
-				if err != nil {
-					return nil, err
-				}
-				n = int(int32(binary.LittleEndian.Uint32(s)))
+				stack = append(stack, int64(u))
 			}
-			s, err := need(n)
+		case 0x8a, 0x8b: // LONG1, LONG4
+			size := 1
+			if op == 0x8b {
+				size = 4
+			}
+			u, err := le(size)
+			if err != nil {
+				return nil, err
+			}
+			s, err := need(int(int32(u)))
 			if err != nil {
 				return nil, err
 			}
@@ -228,32 +245,21 @@ func machine(b []byte, at *int, persistent func(pid any) (any, error)) (any, err
 			}
 			stack = append(stack, math.Float64frombits(binary.BigEndian.Uint64(s)))
 		case 'X', 0x8c, 0x8d, 'T', 'U', 'B', 'C', 0x8e: // unicode and byte strings
-			var n int
+			size := 4 // BINUNICODE, BINSTRING, BINBYTES
 			switch op {
-			case 'X', 'T', 'B':
-				s, err := need(4)
-				if err != nil {
-					return nil, err
-				}
-				n = int(binary.LittleEndian.Uint32(s))
-			case 0x8c, 'U', 'C':
-				s, err := need(1)
-				if err != nil {
-					return nil, err
-				}
-				n = int(s[0])
-			default: // BINUNICODE8, BINBYTES8
-				s, err := need(8)
-				if err != nil {
-					return nil, err
-				}
-				u := binary.LittleEndian.Uint64(s)
-				if u > uint64(len(b)) {
-					return nil, fail("string length %d beyond the pickle", u)
-				}
-				n = int(u)
+			case 0x8c, 'U', 'C': // SHORT_BINUNICODE, SHORT_BINSTRING, SHORT_BINBYTES
+				size = 1
+			case 0x8d, 0x8e: // BINUNICODE8, BINBYTES8
+				size = 8
 			}
-			s, err := need(n)
+			u, err := le(size)
+			if err != nil {
+				return nil, err
+			}
+			if u > uint64(len(b)) {
+				return nil, fail("string length %d beyond the pickle", u)
+			}
+			s, err := need(int(u))
 			if err != nil {
 				return nil, err
 			}
@@ -267,17 +273,11 @@ func machine(b []byte, at *int, persistent func(pid any) (any, error)) (any, err
 			}
 			stack = append(stack, tuple(items))
 		case 0x85, 0x86, 0x87: // TUPLE1..3
-			n := int(op - 0x84)
-			if len(stack) < n {
-				return nil, fail("stack underflow")
+			items, err := popItems(true, int(op-0x84))
+			if err != nil {
+				return nil, err
 			}
-			t := tuple(append([]any(nil), stack[len(stack)-n:]...))
-			for _, v := range t {
-				if v == mark {
-					return nil, fail("unexpected mark")
-				}
-			}
-			stack = append(stack[:len(stack)-n], t)
+			stack = append(stack, tuple(items))
 		case ']':
 			stack = append(stack, &list{})
 		case 'l':
@@ -288,18 +288,9 @@ func machine(b []byte, at *int, persistent func(pid any) (any, error)) (any, err
 			l := list(items)
 			stack = append(stack, &l)
 		case 'a', 'e': // APPEND, APPENDS
-			var items []any
-			if op == 'a' {
-				v, err := pop()
-				if err != nil {
-					return nil, err
-				}
-				items = []any{v}
-			} else {
-				var err error
-				if items, err = popMark(); err != nil {
-					return nil, err
-				}
+			items, err := popItems(op == 'a', 1)
+			if err != nil {
+				return nil, err
 			}
 			t, err := top()
 			if err != nil {
@@ -323,22 +314,9 @@ func machine(b []byte, at *int, persistent func(pid any) (any, error)) (any, err
 			}
 			stack = append(stack, d)
 		case 's', 'u': // SETITEM, SETITEMS
-			var items []any
-			if op == 's' {
-				v, err := pop()
-				if err != nil {
-					return nil, err
-				}
-				k, err := pop()
-				if err != nil {
-					return nil, err
-				}
-				items = []any{k, v}
-			} else {
-				var err error
-				if items, err = popMark(); err != nil {
-					return nil, err
-				}
+			items, err := popItems(op == 's', 2)
+			if err != nil {
+				return nil, err
 			}
 			t, err := top()
 			if err != nil {
@@ -425,44 +403,24 @@ func machine(b []byte, at *int, persistent func(pid any) (any, error)) (any, err
 			}
 			stack = append(stack, v)
 		case 'q', 'r', 0x94: // BINPUT, LONG_BINPUT, MEMOIZE
-			var idx int64
-			switch op {
-			case 'q':
-				s, err := need(1)
-				if err != nil {
+			idx := uint64(len(memo))
+			if op != 0x94 {
+				var err error
+				if idx, err = le(map[byte]int{'q': 1, 'r': 4}[op]); err != nil {
 					return nil, err
 				}
-				idx = int64(s[0])
-			case 'r':
-				s, err := need(4)
-				if err != nil {
-					return nil, err
-				}
-				idx = int64(binary.LittleEndian.Uint32(s))
-			default:
-				idx = int64(len(memo))
 			}
 			v, err := top()
 			if err != nil {
 				return nil, err
 			}
-			memo[idx] = v
+			memo[int64(idx)] = v
 		case 'h', 'j': // BINGET, LONG_BINGET
-			var idx int64
-			if op == 'h' {
-				s, err := need(1)
-				if err != nil {
-					return nil, err
-				}
-				idx = int64(s[0])
-			} else {
-				s, err := need(4)
-				if err != nil {
-					return nil, err
-				}
-				idx = int64(binary.LittleEndian.Uint32(s))
+			idx, err := le(map[byte]int{'h': 1, 'j': 4}[op])
+			if err != nil {
+				return nil, err
 			}
-			v, ok := memo[idx]
+			v, ok := memo[int64(idx)]
 			if !ok {
 				return nil, fail("memo %d is empty", idx)
 			}
