@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/nflowjs/nflowjs/checkpoint"
 	"github.com/nflowjs/nflowjs/dataset"
 	"github.com/nflowjs/nflowjs/dataset/synth"
+	"github.com/nflowjs/nflowjs/internal/atomicfile"
 	"github.com/nflowjs/nflowjs/internal/killtest"
 	"github.com/nflowjs/nflowjs/internal/runlock"
 	"github.com/nflowjs/nflowjs/models/seg"
@@ -352,20 +354,30 @@ func TestOneRunPerDirectory(t *testing.T) {
 		res *ClosedResult
 		err error
 	}
+	// The first run's writes wait until the second run has been refused,
+	// so the first cannot finish (and unlock) in between, however loaded
+	// the machine.
+	holding, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	atomicfile.SetTestHook(func(stage, path string) {
+		once.Do(func() { close(holding) })
+		<-release
+	})
+	defer atomicfile.SetTestHook(nil)
+	unblock := sync.OnceFunc(func() { close(release) })
+	defer unblock()
 	first := make(chan result, 1)
 	go func() {
 		res, err := RunClosed(context.Background(), cfg)
 		first <- result{res, err}
 	}()
-	for {
-		if _, err := os.Stat(filepath.Join(out, runlock.File)); err == nil {
-			break
-		}
-		select {
-		case r := <-first:
-			t.Fatalf("the first run ended before the second started: %v", r.err)
-		case <-time.After(time.Millisecond):
-		}
+	select {
+	case <-holding:
+	case r := <-first:
+		t.Fatalf("the first run ended before writing anything: %v", r.err)
+	}
+	if _, err := os.Stat(filepath.Join(out, runlock.File)); err != nil {
+		t.Fatalf("the first run holds no lock at its first write: %v", err)
 	}
 	start := time.Now()
 	second := cfg
@@ -375,6 +387,7 @@ func TestOneRunPerDirectory(t *testing.T) {
 		t.Fatalf("second run into %s: %v", out, err)
 	}
 	t.Logf("second run refused after %v: %v", time.Since(start), err)
+	unblock()
 	r := <-first
 	if r.err != nil {
 		t.Fatal(r.err)
