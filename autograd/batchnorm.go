@@ -105,7 +105,7 @@ func BatchNorm2d(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, train bool
 		}
 	})
 
-	return traced("BatchNorm", NewOp(y, func(g *tensor.Tensor) {
+	out := NewOp(y, func(g *tensor.Tensor) {
 		gy := g.Data
 		// Per channel: Σg and Σg·x̂, both needed by every gradient.
 		sumG := make([]float64, c)
@@ -170,7 +170,11 @@ func BatchNorm2d(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, train bool
 			}
 		})
 		x.accumOwned(gx)
-	}, x, gamma, beta), map[string]any{"mean": runMean, "var": runVar, "eps": eps, "train": train}, x, gamma, beta)
+	}, x, gamma, beta)
+	if tracer != nil { // built only when tracing: ops are on the training hot path
+		tracer.Op("BatchNorm", out, []*Var{x, gamma, beta}, map[string]any{"mean": runMean, "var": runVar, "eps": eps, "train": train})
+	}
+	return out
 }
 
 func varValue(v *Var) *tensor.Tensor {

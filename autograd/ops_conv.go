@@ -11,7 +11,7 @@ import (
 // image), ∂/∂w the correlation of x with g and ∂/∂b = Σ_{n,h,w} g.
 func Conv2d(x, w, b *Var, o tensor.ConvOpts) *Var {
 	y := tensor.Conv2d(x.Value, w.Value, varValue(b), o)
-	return traced("Conv", NewOp(y, func(g *tensor.Tensor) {
+	out := NewOp(y, func(g *tensor.Tensor) {
 		if !needsGrad(w) && !needsGrad(b) { // frozen layer: ∂/∂x only
 			x.accumOwned(tensor.Conv2dGradInput(x.Value, w.Value, g, o))
 			return
@@ -24,7 +24,11 @@ func Conv2d(x, w, b *Var, o tensor.ConvOpts) *Var {
 		if needsGrad(b) {
 			b.accumOwned(gb)
 		}
-	}, x, w, b), map[string]any{"opts": o}, x, w, b)
+	}, x, w, b)
+	if tracer != nil { // built only when tracing: ops are on the training hot path
+		tracer.Op("Conv", out, []*Var{x, w, b}, map[string]any{"opts": o})
+	}
+	return out
 }
 
 // ConvTranspose2d is the transposed convolution (the adjoint of Conv2d with
@@ -54,7 +58,7 @@ func ConvTranspose2d(x, w, b *Var, o tensor.ConvOpts, outPad int) *Var {
 // tensor.DepthwiseConv2dBackward.
 func DepthwiseConv2d(x, w, b *Var, o tensor.ConvOpts) *Var {
 	y := tensor.DepthwiseConv2d(x.Value, w.Value, varValue(b), o)
-	return traced("DepthwiseConv", NewOp(y, func(g *tensor.Tensor) {
+	out := NewOp(y, func(g *tensor.Tensor) {
 		gx, gw, gb := tensor.DepthwiseConv2dBackward(x.Value, w.Value, g, o, needsGrad(x))
 		if needsGrad(x) {
 			x.accumOwned(gx)
@@ -65,5 +69,9 @@ func DepthwiseConv2d(x, w, b *Var, o tensor.ConvOpts) *Var {
 		if needsGrad(b) {
 			b.accumOwned(gb)
 		}
-	}, x, w, b), map[string]any{"opts": o}, x, w, b)
+	}, x, w, b)
+	if tracer != nil { // built only when tracing: ops are on the training hot path
+		tracer.Op("DepthwiseConv", out, []*Var{x, w, b}, map[string]any{"opts": o})
+	}
+	return out
 }

@@ -13,10 +13,14 @@ import (
 
 // Add returns a + b (same shapes); ∂/∂a = ∂/∂b = g.
 func Add(a, b *Var) *Var {
-	return traced("Add", NewOp(tensor.Add(a.Value, b.Value), func(g *tensor.Tensor) {
+	out := NewOp(tensor.Add(a.Value, b.Value), func(g *tensor.Tensor) {
 		a.AccumGrad(g)
 		b.AccumGrad(g)
-	}, a, b), nil, a, b)
+	}, a, b)
+	if tracer != nil { // built only when tracing: ops are on the training hot path
+		tracer.Op("Add", out, []*Var{a, b}, nil)
+	}
+	return out
 }
 
 // Sub returns a − b (same shapes); ∂/∂a = g, ∂/∂b = −g.
@@ -141,13 +145,17 @@ func Tanh(x *Var) *Var {
 // Sigmoid returns σ(x) = 1/(1+e⁻ˣ); ∂/∂x = g·σ(x)(1 − σ(x)).
 func Sigmoid(x *Var) *Var {
 	y := tensor.Sigmoid(x.Value)
-	return traced("Sigmoid", NewOp(y, func(g *tensor.Tensor) {
+	out := NewOp(y, func(g *tensor.Tensor) {
 		x.accumOwned(zip2(g, y, func(d, g, y []float32) {
 			for i := range d {
 				d[i] = g[i] * y[i] * (1 - y[i])
 			}
 		}))
-	}, x), nil, x)
+	}, x)
+	if tracer != nil { // built only when tracing: ops are on the training hot path
+		tracer.Op("Sigmoid", out, []*Var{x}, nil)
+	}
+	return out
 }
 
 // Softplus returns ln(1+eˣ); ∂/∂x = g·σ(x).
@@ -161,11 +169,15 @@ func Softplus(x *Var) *Var {
 // at the kink x = 0).
 func Relu(x *Var) *Var {
 	y := tensor.Relu(x.Value)
-	return traced("Relu", NewOp(y, func(g *tensor.Tensor) {
+	out := NewOp(y, func(g *tensor.Tensor) {
 		// y > 0 exactly where x > 0; reading y keeps x's buffer out of the
 		// backward pass (an in-place-friendly choice, as in PyTorch).
 		x.accumOwned(zip2(g, y, reluMask))
-	}, x), nil, x)
+	}, x)
+	if tracer != nil { // built only when tracing: ops are on the training hot path
+		tracer.Op("Relu", out, []*Var{x}, nil)
+	}
+	return out
 }
 
 // reluMask sets d = g where y > 0 and 0 elsewhere without branches: on

@@ -14,7 +14,7 @@ func Hardswish(x *Var) *Var {
 	for i, v := range x.Value.Data {
 		y.Data[i] = v * min(max(v+3, 0), 6) / 6
 	}
-	return traced("HardSwish", NewOp(y, func(g *tensor.Tensor) {
+	out := NewOp(y, func(g *tensor.Tensor) {
 		x.accumOwned(zip2(g, x.Value, func(d, g, x []float32) {
 			for i, v := range x {
 				switch {
@@ -27,7 +27,11 @@ func Hardswish(x *Var) *Var {
 				}
 			}
 		}))
-	}, x), nil, x)
+	}, x)
+	if tracer != nil { // built only when tracing: ops are on the training hot path
+		tracer.Op("HardSwish", out, []*Var{x}, nil)
+	}
+	return out
 }
 
 // Hardsigmoid is min(max(x+3, 0), 6)/6; ∂/∂x = 1/6 on (−3, 3), else 0.
@@ -36,7 +40,7 @@ func Hardsigmoid(x *Var) *Var {
 	for i, v := range x.Value.Data {
 		y.Data[i] = min(max(v+3, 0), 6) / 6
 	}
-	return traced("HardSigmoid", NewOp(y, func(g *tensor.Tensor) {
+	out := NewOp(y, func(g *tensor.Tensor) {
 		x.accumOwned(zip2(g, x.Value, func(d, g, x []float32) {
 			for i, v := range x {
 				if v > -3 && v < 3 {
@@ -46,7 +50,11 @@ func Hardsigmoid(x *Var) *Var {
 				}
 			}
 		}))
-	}, x), nil, x)
+	}, x)
+	if tracer != nil { // built only when tracing: ops are on the training hot path
+		tracer.Op("HardSigmoid", out, []*Var{x}, nil)
+	}
+	return out
 }
 
 // ScaleChannels multiplies x[N,C,H,W] by s[N,C,1,1] (one factor per
@@ -66,7 +74,7 @@ func ScaleChannels(x, s *Var) *Var {
 			dst[i] = v * f
 		}
 	}
-	return traced("ScaleChannels", NewOp(y, func(g *tensor.Tensor) {
+	out := NewOp(y, func(g *tensor.Tensor) {
 		if needsGrad(x) {
 			gx := tensor.New(x.Value.Shape...)
 			for nc := 0; nc < n*c; nc++ {
@@ -89,5 +97,9 @@ func ScaleChannels(x, s *Var) *Var {
 			}
 			s.accumOwned(gs)
 		}
-	}, x, s), nil, x, s)
+	}, x, s)
+	if tracer != nil { // built only when tracing: ops are on the training hot path
+		tracer.Op("ScaleChannels", out, []*Var{x, s}, nil)
+	}
+	return out
 }

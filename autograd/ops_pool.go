@@ -12,27 +12,39 @@ import (
 // maximum in scan order.
 func MaxPool2d(x *Var, k, stride, pad int) *Var {
 	y, argmax := tensor.MaxPool2d(x.Value, k, stride, pad)
-	return traced("MaxPool", NewOp(y, func(g *tensor.Tensor) {
+	out := NewOp(y, func(g *tensor.Tensor) {
 		x.accumOwned(tensor.MaxPool2dBackward(g, argmax, x.Value.Shape))
-	}, x), map[string]any{"k": k, "stride": stride, "pad": pad}, x)
+	}, x)
+	if tracer != nil { // built only when tracing: ops are on the training hot path
+		tracer.Op("MaxPool", out, []*Var{x}, map[string]any{"k": k, "stride": stride, "pad": pad})
+	}
+	return out
 }
 
 // AvgPool2d averages k×k windows of x[N,C,H,W] (stride 0 means k),
 // counting padded zeros (PyTorch's default count_include_pad=True); each
 // output gradient is spread evenly, g/k², over its window.
 func AvgPool2d(x *Var, k, stride, pad int) *Var {
-	return traced("AveragePool", NewOp(tensor.AvgPool2d(x.Value, k, stride, pad), func(g *tensor.Tensor) {
+	out := NewOp(tensor.AvgPool2d(x.Value, k, stride, pad), func(g *tensor.Tensor) {
 		x.accumOwned(tensor.AvgPool2dBackward(g, x.Value.Shape, k, stride, pad))
-	}, x), map[string]any{"k": k, "stride": stride, "pad": pad}, x)
+	}, x)
+	if tracer != nil { // built only when tracing: ops are on the training hot path
+		tracer.Op("AveragePool", out, []*Var{x}, map[string]any{"k": k, "stride": stride, "pad": pad})
+	}
+	return out
 }
 
 // AdaptiveAvgPool2d averages x[N,C,H,W] into an oh×ow grid with PyTorch's
 // bins: output cell i covers rows ⌊i·H/oh⌋ … ⌈(i+1)·H/oh⌉−1 (likewise for
 // columns). The VJP spreads each gradient evenly over its bin.
 func AdaptiveAvgPool2d(x *Var, oh, ow int) *Var {
-	return traced("AdaptiveAvgPool", NewOp(tensor.AdaptiveAvgPool2d(x.Value, oh, ow), func(g *tensor.Tensor) {
+	out := NewOp(tensor.AdaptiveAvgPool2d(x.Value, oh, ow), func(g *tensor.Tensor) {
 		x.accumOwned(tensor.AdaptiveAvgPool2dBackward(g, x.Value.Shape))
-	}, x), map[string]any{"oh": oh, "ow": ow}, x)
+	}, x)
+	if tracer != nil { // built only when tracing: ops are on the training hot path
+		tracer.Op("AdaptiveAvgPool", out, []*Var{x}, map[string]any{"oh": oh, "ow": ow})
+	}
+	return out
 }
 
 // ResizeBilinear resamples x[N,C,H,W] to oh×ow with bilinear interpolation,
@@ -41,16 +53,24 @@ func AdaptiveAvgPool2d(x *Var, oh, ow int) *Var {
 // four source pixels with the same weights.
 func ResizeBilinear(x *Var, oh, ow int) *Var {
 	_, _, ih, iw := x.Value.NCHW()
-	return traced("Resize", NewOp(tensor.ResizeBilinear(x.Value, oh, ow), func(g *tensor.Tensor) {
+	out := NewOp(tensor.ResizeBilinear(x.Value, oh, ow), func(g *tensor.Tensor) {
 		x.accumOwned(tensor.ResizeBilinearBackward(g, ih, iw))
-	}, x), map[string]any{"oh": oh, "ow": ow, "aligned": false}, x)
+	}, x)
+	if tracer != nil { // built only when tracing: ops are on the training hot path
+		tracer.Op("Resize", out, []*Var{x}, map[string]any{"oh": oh, "ow": ow, "aligned": false})
+	}
+	return out
 }
 
 // ResizeBilinearAligned is ResizeBilinear with align_corners=True; the
 // VJP is tensor.ResizeBilinearAlignedBackward.
 func ResizeBilinearAligned(x *Var, oh, ow int) *Var {
 	_, _, ih, iw := x.Value.NCHW()
-	return traced("Resize", NewOp(tensor.ResizeBilinearAligned(x.Value, oh, ow), func(g *tensor.Tensor) {
+	out := NewOp(tensor.ResizeBilinearAligned(x.Value, oh, ow), func(g *tensor.Tensor) {
 		x.accumOwned(tensor.ResizeBilinearAlignedBackward(g, ih, iw))
-	}, x), map[string]any{"oh": oh, "ow": ow, "aligned": true}, x)
+	}, x)
+	if tracer != nil { // built only when tracing: ops are on the training hot path
+		tracer.Op("Resize", out, []*Var{x}, map[string]any{"oh": oh, "ow": ow, "aligned": true})
+	}
+	return out
 }

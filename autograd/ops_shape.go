@@ -25,11 +25,15 @@ func Concat(xs ...*Var) *Var {
 		vals[i] = x.Value
 		_, sizes[i], _, _ = x.Value.NCHW()
 	}
-	return traced("Concat", NewOp(tensor.Concat(vals...), func(g *tensor.Tensor) {
+	out := NewOp(tensor.Concat(vals...), func(g *tensor.Tensor) {
 		for i, part := range tensor.Split(g, sizes...) {
 			xs[i].accumOwned(part)
 		}
-	}, xs...), nil, xs...)
+	}, xs...)
+	if tracer != nil { // built only when tracing: ops are on the training hot path
+		tracer.Op("Concat", out, xs, nil)
+	}
+	return out
 }
 
 // Split cuts x[N,C,H,W] along the channel axis into pieces with the given
@@ -76,18 +80,26 @@ func Unsqueeze2d(x *Var, f int) *Var {
 // Pad2d pads x[N,C,H,W] with value; the VJP crops the gradient.
 func Pad2d(x *Var, top, bottom, left, right int, value float32) *Var {
 	_, _, h, w := x.Value.NCHW()
-	return traced("Pad", NewOp(tensor.Pad2d(x.Value, top, bottom, left, right, value), func(g *tensor.Tensor) {
+	out := NewOp(tensor.Pad2d(x.Value, top, bottom, left, right, value), func(g *tensor.Tensor) {
 		x.accumOwned(tensor.Crop2d(g, top, left, h, w))
-	}, x), map[string]any{"top": top, "bottom": bottom, "left": left, "right": right, "value": value}, x)
+	}, x)
+	if tracer != nil { // built only when tracing: ops are on the training hot path
+		tracer.Op("Pad", out, []*Var{x}, map[string]any{"top": top, "bottom": bottom, "left": left, "right": right, "value": value})
+	}
+	return out
 }
 
 // Crop2d returns the h×w window of x[N,C,H,W] at (top, left); the VJP pads
 // the gradient with zeros.
 func Crop2d(x *Var, top, left, h, w int) *Var {
 	_, _, ih, iw := x.Value.NCHW()
-	return traced("Crop", NewOp(tensor.Crop2d(x.Value, top, left, h, w), func(g *tensor.Tensor) {
+	out := NewOp(tensor.Crop2d(x.Value, top, left, h, w), func(g *tensor.Tensor) {
 		x.accumOwned(tensor.Pad2d(g, top, ih-top-h, left, iw-left-w, 0))
-	}, x), map[string]any{"top": top, "left": left, "h": h, "w": w}, x)
+	}, x)
+	if tracer != nil { // built only when tracing: ops are on the training hot path
+		tracer.Op("Crop", out, []*Var{x}, map[string]any{"top": top, "left": left, "h": h, "w": w})
+	}
+	return out
 }
 
 // gradBuffer returns v.Grad, allocating a zero gradient first if needed, so

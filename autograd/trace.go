@@ -19,11 +19,3 @@ func Trace(t Tracer) (restore func()) {
 	tracer = t
 	return func() { tracer = prev }
 }
-
-// traced reports an op to the tracer, if any, and returns out.
-func traced(op string, out *Var, attrs map[string]any, in ...*Var) *Var {
-	if tracer != nil {
-		tracer.Op(op, out, in, attrs)
-	}
-	return out
-}
