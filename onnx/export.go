@@ -61,15 +61,12 @@ func Export(b *seg.Bundle, o Options) ([]byte, error) {
 		return nil, fmt.Errorf("onnx: the forward pass produced its logits outside the traced ops")
 	}
 	k := b.Info.Config.NumClasses
-	lout := g.add("Identity", []string{ln})
-	g.nodes[len(g.nodes)-1].outputs[0] = "logits"
-	_ = lout
+	g.output("logits", ln)
 	score, err := scoreGraph(g, "logits", spec, k, t)
 	if err != nil {
 		return nil, err
 	}
-	g.nodes[len(g.nodes)-1].outputs[0] = "score"
-	_ = score
+	g.output("score", score)
 	dims := []int64{1, 3, int64(o.H), int64(o.W)}
 	g.inputs = []valueInfo{{name: "image", dims: dims}}
 	g.outputs = []valueInfo{{name: "logits", dims: []int64{1, int64(k), int64(o.H), int64(o.W)}},
@@ -86,7 +83,7 @@ func Export(b *seg.Bundle, o Options) ([]byte, error) {
 }
 
 // scoreGraph appends the anomaly score of logits (higher = more anomalous,
-// as package ood computes it); the last node's output is the score.
+// as package ood computes it) and returns its tensor's name.
 func scoreGraph(g *Graph, logits string, spec ood.ScoreSpec, k int, t float32) (string, error) {
 	switch spec.Name {
 	case "js":

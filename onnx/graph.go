@@ -63,6 +63,12 @@ func (g *Graph) add(op string, inputs []string, attrs ...attr) string {
 	return out
 }
 
+// output names a graph output: an Identity node from tensor from.
+func (g *Graph) output(name, from string) {
+	g.names[name]++
+	g.nodes = append(g.nodes, node{op: "Identity", inputs: []string{from}, outputs: []string{name}})
+}
+
 func (g *Graph) constFloats(stem string, dims []int64, v []float32) string {
 	name := g.fresh(stem)
 	g.inits = append(g.inits, initializer{name: name, dims: dims, floats: v})
