@@ -158,10 +158,12 @@ func newEncoder(rng *rand.Rand, ctr *flopCounter, cfg Config) *encoder {
 	if cfg.Stem == StemDenseNet {
 		e = &encoder{conv0: newConv(rng, ctr, 3, cfg.StemWidth, 7, 2, false), norm0: nn.NewBatchNorm2d(cfg.StemWidth)}
 	} else {
+		// conv0's weights are drawn before conv1's: the order fixes what a
+		// seed gives, and with it every documented run.
 		half := max(1, cfg.StemWidth/2)
+		c0 := newConv(rng, ctr, 3, half, 3, 2, false)
 		c1 := newConv(rng, ctr, half, cfg.StemWidth, 3, 2, false)
-		e = &encoder{conv0: newConv(rng, ctr, 3, half, 3, 2, false), norm0: nn.NewBatchNorm2d(half),
-			conv1: &c1, norm1: nn.NewBatchNorm2d(cfg.StemWidth)}
+		e = &encoder{conv0: c0, norm0: nn.NewBatchNorm2d(half), conv1: &c1, norm1: nn.NewBatchNorm2d(cfg.StemWidth)}
 	}
 	ch := cfg.StemWidth
 	for i, l := range cfg.BlockLayers {
