@@ -51,26 +51,23 @@ func AdaptiveAvgPool2d(x *Var, oh, ow int) *Var {
 // align_corners=False (PyTorch's F.interpolate(mode="bilinear")). The
 // output is linear in x; the VJP scatters each output gradient back to its
 // four source pixels with the same weights.
-func ResizeBilinear(x *Var, oh, ow int) *Var {
-	_, _, ih, iw := x.Value.NCHW()
-	out := NewOp(tensor.ResizeBilinear(x.Value, oh, ow), func(g *tensor.Tensor) {
-		x.accumOwned(tensor.ResizeBilinearBackward(g, ih, iw))
-	}, x)
-	if tracer != nil { // built only when tracing: ops are on the training hot path
-		tracer.Op("Resize", out, []*Var{x}, map[string]any{"oh": oh, "ow": ow, "aligned": false})
-	}
-	return out
-}
+func ResizeBilinear(x *Var, oh, ow int) *Var { return resize(x, oh, ow, false) }
 
 // ResizeBilinearAligned is ResizeBilinear with align_corners=True; the
 // VJP is tensor.ResizeBilinearAlignedBackward.
-func ResizeBilinearAligned(x *Var, oh, ow int) *Var {
+func ResizeBilinearAligned(x *Var, oh, ow int) *Var { return resize(x, oh, ow, true) }
+
+func resize(x *Var, oh, ow int, aligned bool) *Var {
 	_, _, ih, iw := x.Value.NCHW()
-	out := NewOp(tensor.ResizeBilinearAligned(x.Value, oh, ow), func(g *tensor.Tensor) {
-		x.accumOwned(tensor.ResizeBilinearAlignedBackward(g, ih, iw))
+	fwd, back := tensor.ResizeBilinear, tensor.ResizeBilinearBackward
+	if aligned {
+		fwd, back = tensor.ResizeBilinearAligned, tensor.ResizeBilinearAlignedBackward
+	}
+	out := NewOp(fwd(x.Value, oh, ow), func(g *tensor.Tensor) {
+		x.accumOwned(back(g, ih, iw))
 	}, x)
 	if tracer != nil { // built only when tracing: ops are on the training hot path
-		tracer.Op("Resize", out, []*Var{x}, map[string]any{"oh": oh, "ow": ow, "aligned": true})
+		tracer.Op("Resize", out, []*Var{x}, map[string]any{"oh": oh, "ow": ow, "aligned": aligned})
 	}
 	return out
 }
