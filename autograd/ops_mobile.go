@@ -10,10 +10,7 @@ import (
 // PyTorch does; ∂/∂x = 0 below −3, x/3 + ½ on [−3, 3], 1 above (PyTorch's
 // hardswish_backward, boundaries included).
 func Hardswish(x *Var) *Var {
-	y := tensor.New(x.Value.Shape...)
-	for i, v := range x.Value.Data {
-		y.Data[i] = v * min(max(v+3, 0), 6) / 6
-	}
+	y := tensor.Hardswish(x.Value)
 	out := NewOp(y, func(g *tensor.Tensor) {
 		x.accumOwned(zip2(g, x.Value, func(d, g, x []float32) {
 			for i, v := range x {

@@ -19,3 +19,7 @@ func Trace(t Tracer) (restore func()) {
 	tracer = t
 	return func() { tracer = prev }
 }
+
+// Tracing reports whether a tracer is installed (inference fusions stay
+// off then, so that an export sees the model's own ops).
+func Tracing() bool { return tracer != nil }

@@ -259,9 +259,19 @@ func (s *Sequential) Members() Members {
 }
 
 // Forward applies the layers in order.
+//
+// Without gradients, a convolution followed by an evaluation-mode
+// BatchNorm2d (and a ReLU or Hardswish) runs as one fused layer (fuse.go).
 func (s *Sequential) Forward(x *autograd.Var) *autograd.Var {
-	for _, l := range s.Layers {
-		x = l.Forward(x)
+	fuse := fusing()
+	for i := 0; i < len(s.Layers); i++ {
+		if fuse {
+			if y, n := fuseConvBN(s.Layers[i:], x); n > 0 {
+				x, i = y, i+n-1
+				continue
+			}
+		}
+		x = s.Layers[i].Forward(x)
 	}
 	return x
 }

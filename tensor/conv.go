@@ -124,6 +124,13 @@ func Conv2d(x, w, b *Tensor, o ConvOpts) *Tensor {
 	return FromData(convForward(x.Data, n, w.Data, bias, &g), n, g.co, g.oh, g.ow)
 }
 
+// Conv2dAct is Conv2d followed by act, in place on the output.
+func Conv2dAct(x, w, b *Tensor, o ConvOpts, act Act) *Tensor {
+	y := Conv2d(x, w, b, o)
+	ApplyAct(y, act)
+	return y
+}
+
 // convForward computes y = conv(x, w) + bias for n images laid out as g
 // says, by Winograd F(2×2, 3×3) (conv_winograd.go) or implicit GEMM
 // (conv_implicit.go) where they apply. Work is split in (image, band of output rows) tasks; when there are

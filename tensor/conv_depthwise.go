@@ -25,41 +25,27 @@ func depthwiseGeom(op string, x, w *Tensor, o ConvOpts) (n, c, h, wd, k, oh, ow,
 // depthwise layers use it. The sum over the kernel runs in row-major
 // kernel order, in float32.
 func DepthwiseConv2d(x, w, b *Tensor, o ConvOpts) *Tensor {
+	return DepthwiseConv2dAct(x, w, b, o, ActNone)
+}
+
+// DepthwiseConv2dAct is DepthwiseConv2d followed by act, applied to every
+// output row as it is produced.
+func DepthwiseConv2dAct(x, w, b *Tensor, o ConvOpts, act Act) *Tensor {
 	n, c, h, wd, k, oh, ow, s, p, d := depthwiseGeom("DepthwiseConv2d", x, w, o)
 	if b != nil && len(b.Data) != c {
 		panic(fmt.Sprintf("tensor.DepthwiseConv2d: bias %v for %d channels", b.Shape, c))
 	}
 	y := New(n, c, oh, ow)
+	g := dwGeom{h: h, w: wd, k: k, oh: oh, ow: ow, s: s, p: p, d: d}
 	ParallelFor(n*c, func(start, end int) {
+		var sc dwScratch
 		for nc := start; nc < end; nc++ {
 			ch := nc % c
-			src := x.Data[nc*h*wd : (nc+1)*h*wd]
-			dst := y.Data[nc*oh*ow : (nc+1)*oh*ow]
-			ker := w.Data[ch*k*k : (ch+1)*k*k]
 			var bias float32
 			if b != nil {
 				bias = b.Data[ch]
 			}
-			for i := 0; i < oh; i++ {
-				for j := 0; j < ow; j++ {
-					var acc float32
-					for ki := 0; ki < k; ki++ {
-						yy := i*s - p + ki*d
-						if yy < 0 || yy >= h {
-							continue
-						}
-						row := src[yy*wd:]
-						for kj := 0; kj < k; kj++ {
-							xx := j*s - p + kj*d
-							if xx < 0 || xx >= wd {
-								continue
-							}
-							acc += ker[ki*k+kj] * row[xx]
-						}
-					}
-					dst[i*ow+j] = acc + bias
-				}
-			}
+			g.plane(y.Data[nc*oh*ow:(nc+1)*oh*ow], x.Data[nc*h*wd:(nc+1)*h*wd], w.Data[ch*k*k:(ch+1)*k*k], bias, act, &sc)
 		}
 	})
 	return y

@@ -161,3 +161,18 @@ func axpy(alpha float32, x, y []float32) {
 	}
 	axpyGeneric(alpha, x, y)
 }
+
+// hardswishAVX2 is hardswishGeneric for the first len(dst) &^ 7 elements,
+// with the same operations in the same order (add, max, min, multiply,
+// divide), so results are bit-identical.
+//
+//go:noescape
+func hardswishAVX2(dst, a []float32)
+
+func hardswishSlice(dst, a []float32) {
+	n := vecLen(dst, a, a)
+	if n > 0 {
+		hardswishAVX2(dst, a)
+	}
+	hardswishGeneric(dst[n:], a[n:])
+}

@@ -300,3 +300,36 @@ tailloop:
 
 done:
 	RET
+
+DATA hsThree<>+0(SB)/4, $3.0
+GLOBL hsThree<>(SB), RODATA|NOPTR, $4
+DATA hsSix<>+0(SB)/4, $6.0
+GLOBL hsSix<>(SB), RODATA|NOPTR, $4
+
+// func hardswishAVX2(dst, a []float32)
+TEXT ·hardswishAVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         dst_len+8(FP), CX
+	MOVQ         a_base+24(FP), SI
+	VBROADCASTSS hsThree<>(SB), Y1
+	VBROADCASTSS hsSix<>(SB), Y2
+	VXORPS       Y3, Y3, Y3
+	SHRQ         $3, CX
+	JZ           hsdone
+
+hsloop:
+	VMOVUPS (SI), Y0
+	VADDPS  Y1, Y0, Y4     // x+3
+	VMAXPS  Y3, Y4, Y4     // max(x+3, 0)
+	VMINPS  Y2, Y4, Y4     // min(·, 6)
+	VMULPS  Y4, Y0, Y4     // x·(·)
+	VDIVPS  Y2, Y4, Y4     // /6
+	VMOVUPS Y4, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNE     hsloop
+	VZEROUPPER
+
+hsdone:
+	RET

@@ -16,3 +16,5 @@ func interleaveAdd2(dst, s0, s1 []float32) { interleaveAdd2Generic(dst, s0, s1) 
 
 // axpy computes y += alpha·x for len(x) elements (len(y) >= len(x)).
 func axpy(alpha float32, x, y []float32) { axpyGeneric(alpha, x, y) }
+
+func hardswishSlice(dst, a []float32) { hardswishGeneric(dst, a) }

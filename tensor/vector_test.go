@@ -209,3 +209,21 @@ func TestLogf(t *testing.T) {
 		}
 	}
 }
+
+// The vector hardswish equals the Go formula bit for bit, around the
+// kinks (−3, 3) and on NaN and ±Inf.
+func TestHardswishSliceMatchesGeneric(t *testing.T) {
+	src := []float32{-4, -3, -2.999999, -1, -0.5, 0, 0.25, 1, 2.5, 3, 3.000001, 7,
+		float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1e-30, -1e-30}
+	for i := 0; i < 50; i++ {
+		src = append(src, float32(i)*0.17-4.2)
+	}
+	got, want := make([]float32, len(src)), make([]float32, len(src))
+	hardswishSlice(got, src)
+	hardswishGeneric(want, src)
+	for i := range src {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+			t.Fatalf("hardswish(%v) = %v, want %v", src[i], got[i], want[i])
+		}
+	}
+}

@@ -3,7 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 
 	"github.com/spf13/cobra"
@@ -12,7 +14,7 @@ import (
 )
 
 func init() {
-	var only, model, size string
+	var only, model, size, cpuProfile string
 	var asJSON bool
 	var batch, iters int
 	cmd := &cobra.Command{
@@ -33,6 +35,17 @@ passes after one warm-up; ms_per_mpixel).`,
 			}
 			if (only == "forward") != (model != "") {
 				return fmt.Errorf("bench: --only forward and --model go together")
+			}
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return fmt.Errorf("bench: %w", err)
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return fmt.Errorf("bench: %w", err)
+				}
+				defer pprof.StopCPUProfile()
 			}
 			out := cmd.OutOrStdout()
 			for _, n := range names {
@@ -78,6 +91,7 @@ passes after one warm-up; ms_per_mpixel).`,
 	cmd.Flags().StringVar(&size, "size", "512x1024", "input size HxW for --only forward")
 	cmd.Flags().IntVar(&batch, "batch", 1, "batch size for --only forward")
 	cmd.Flags().IntVar(&iters, "iters", 5, "timed passes for --only forward (median)")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the timed workloads to this file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per line, as torch_reference.py does")
 	rootCmd.AddCommand(cmd)
 }

@@ -1,0 +1,77 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/nflowjs/nflowjs/autograd"
+	"github.com/nflowjs/nflowjs/tensor"
+)
+
+// randomBN is an evaluation-mode BatchNorm2d with non-trivial statistics
+// and affine parameters.
+func randomBN(rng *rand.Rand, c int) *BatchNorm2d {
+	bn := NewBatchNorm2d(c)
+	for i := 0; i < c; i++ {
+		bn.RunningMean.Data[i] = float32(rng.NormFloat64())
+		bn.RunningVar.Data[i] = float32(0.2 + rng.Float64())
+		bn.Weight.Value.Data[i] = float32(rng.NormFloat64())
+		bn.Bias.Value.Data[i] = float32(rng.NormFloat64())
+	}
+	bn.Eps = 1e-3
+	bn.SetTraining(false)
+	return bn
+}
+
+// Without gradients, conv + BN (+ activation) runs folded; the result is
+// the layer-by-layer one within float32 rounding, for ordinary and
+// depthwise convolutions, with and without a conv bias, with each
+// activation, and with a layer after the fused group.
+func TestSequentialFusesConvBNAct(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := tensor.New(2, 6, 11, 13)
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	cases := map[string]*Sequential{
+		"conv-bn":            NewSequential(NewConv2d(rng, 6, 5, 3, 1, 1, 1, false), randomBN(rng, 5)),
+		"conv-bias-bn-relu":  NewSequential(NewConv2d(rng, 6, 5, 3, 2, 1, 1, true), randomBN(rng, 5), ReLU{}),
+		"conv1x1-bn-hswish":  NewSequential(NewConv2d(rng, 6, 7, 1, 1, 0, 1, false), randomBN(rng, 7), Hardswish{}),
+		"dw-bn-hswish-conv":  NewSequential(NewDepthwiseConv2d(rng, 6, 5, 2, 2, 1, false), randomBN(rng, 6), Hardswish{}, NewConv2d(rng, 6, 3, 1, 1, 0, 1, true)),
+		"dw-dil-bn-relu":     NewSequential(NewDepthwiseConv2d(rng, 6, 3, 1, 2, 2, true), randomBN(rng, 6), ReLU{}),
+		"relu-then-conv-bn":  NewSequential(ReLU{}, NewConv2d(rng, 6, 4, 3, 1, 1, 1, false), randomBN(rng, 4)),
+		"conv-dilated-bn-rl": NewSequential(NewConv2d(rng, 6, 4, 3, 1, 4, 4, false), randomBN(rng, 4), ReLU{}),
+	}
+	for name, s := range cases {
+		t.Run(name, func(t *testing.T) {
+			want := s.Forward(autograd.Const(x)).Value // gradients on: layer by layer
+			restore := autograd.NoGrad()
+			if !fusing() {
+				t.Fatal("no fusion under NoGrad")
+			}
+			got := s.Forward(autograd.Const(x)).Value
+			restore()
+			if !tensor.SameShape(got, want) {
+				t.Fatalf("shape %v, want %v", got.Shape, want.Shape)
+			}
+			for i, v := range got.Data {
+				if d := math.Abs(float64(v - want.Data[i])); d > 2e-5*(1+math.Abs(float64(want.Data[i]))) {
+					t.Fatalf("y[%d] = %v, want %v", i, v, want.Data[i])
+				}
+			}
+		})
+	}
+}
+
+// A BN in training mode, or a tracer, keeps the layers apart.
+func TestSequentialDoesNotFuseTrainingBN(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	bn := randomBN(rng, 3)
+	bn.SetTraining(true)
+	s := NewSequential(NewConv2d(rng, 2, 3, 3, 1, 1, 1, false), bn)
+	defer autograd.NoGrad()()
+	if _, n := fuseConvBN(s.Layers, autograd.Const(tensor.New(1, 2, 4, 4))); n != 0 {
+		t.Fatalf("fused %d layers with a training-mode BN", n)
+	}
+}

@@ -1,0 +1,60 @@
+package tensor
+
+import "fmt"
+
+// Act is an activation applied to a layer's output as it is produced (a
+// fused epilogue), so that inference does not allocate and re-read a
+// tensor per activation.
+type Act int
+
+const (
+	ActNone      Act = iota
+	ActReLU          // max(x, 0)
+	ActHardswish     // x·min(max(x+3, 0), 6)/6, torch.nn.Hardswish
+)
+
+func (a Act) String() string {
+	switch a {
+	case ActNone:
+		return "none"
+	case ActReLU:
+		return "relu"
+	case ActHardswish:
+		return "hardswish"
+	}
+	return fmt.Sprintf("Act(%d)", int(a))
+}
+
+// applyAct applies a to d in place, serially. Results equal the autograd
+// ops' forward passes bit for bit.
+func (a Act) applyAct(d []float32) {
+	switch a {
+	case ActReLU:
+		reluSlice(d, d)
+	case ActHardswish:
+		hardswishSlice(d, d)
+	}
+}
+
+// ApplyAct applies a to t in place, in parallel.
+func ApplyAct(t *Tensor, a Act) {
+	if a == ActNone {
+		return
+	}
+	parallelGrain(len(t.Data), 1<<14, func(s, e int) { a.applyAct(t.Data[s:e]) })
+}
+
+// Hardswish returns x·min(max(x+3, 0), 6)/6 elementwise (torch.nn.Hardswish).
+func Hardswish(x *Tensor) *Tensor {
+	y := New(x.Shape...)
+	parallelGrain(len(x.Data), 1<<14, func(s, e int) { hardswishSlice(y.Data[s:e], x.Data[s:e]) })
+	return y
+}
+
+// hardswishGeneric sets dst[i] = hardswish(a[i]) for i < len(dst).
+func hardswishGeneric(dst, a []float32) {
+	a = a[:len(dst)]
+	for i, v := range a {
+		dst[i] = v * min(max(v+3, 0), 6) / 6
+	}
+}
