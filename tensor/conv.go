@@ -138,6 +138,8 @@ func Conv2dAct(x, w, b *Tensor, o ConvOpts, act Act) *Tensor {
 // otherwise the tasks run in turn with the parallel GEMM.
 func convForward(x []float32, n int, w, bias []float32, g *convGeom) []float32 {
 	switch {
+	case useTapSkip(g):
+		return convForwardTapSkip(x, n, w, bias, g)
 	case useWinograd(g):
 		return convForwardWinograd(x, n, w, bias, g)
 	case useImplicit(g):

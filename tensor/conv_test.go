@@ -86,6 +86,13 @@ var convCases = []convCase{
 	{2, 2, 3, 2, 2, 5, 5, 1, 2, 1},    // kernel wider than the image
 	{2, 6, 7, 9, 3, 3, 3, 1, 1, 1},    // narrowing: gx by the flipped convolution
 	{1, 5, 9, 9, 2, 3, 3, 1, 3, 1},    // narrowing but padding > K−1: col2im
+	// Dilated taps falling into the padding (conv_tapskip.go), as in ASPP.
+	{2, 3, 6, 10, 4, 3, 3, 1, 4, 4},     // 3×3 row and column runs
+	{1, 3, 5, 9, 2, 3, 3, 1, 6, 6},      // no kernel row but the middle ever inside
+	{1, 2, 4, 5, 3, 3, 3, 1, 9, 9},      // only the centre tap: 1×1 pieces
+	{1, 16, 12, 40, 8, 3, 3, 1, 12, 12}, // wide pieces (implicit GEMM inside)
+	{1, 3, 8, 11, 2, 5, 5, 1, 6, 3},     // 5×5, dilation 3
+	{1, 2, 7, 9, 3, 3, 1, 1, 5, 5},      // 3×1 kernel: columns all padding but the centre
 }
 
 // TestConv2dAgainstReference checks Conv2d and Conv2dBackward against the
@@ -268,5 +275,33 @@ func TestConvRandomShapes(t *testing.T) {
 			y := Conv2d(x, w, nil, o)
 			assertAdjoint(t, name+" transpose", x, y, gy, ConvTranspose2d(gy, w, nil, o, opH))
 		}
+	}
+}
+
+// The ASPP geometries take the tap-skipping path and compute the expected
+// share of the products; an ordinary "same" 3×3 convolution does not.
+func TestTapSkipChoosesDilatedPadding(t *testing.T) {
+	share := func(g convGeom) float64 {
+		var vr, vc int
+		for _, r := range tapRuns(g.kh, g.dil, g.pad, g.h, g.oh) {
+			vr += (r.o1 - r.o0) * (r.k1 - r.k0)
+		}
+		for _, c := range tapRuns(g.kw, g.dil, g.pad, g.w, g.ow) {
+			vc += (c.o1 - c.o0) * (c.k1 - c.k0)
+		}
+		return float64(vr*vc) / float64(g.oh*g.kh*g.ow*g.kw)
+	}
+	for _, c := range []struct {
+		d    int
+		want float64
+	}{{12, 0.75 * 0.875}, {24, 0.5 * 0.75}, {36, 1.0 / 3 * 0.625}} {
+		g := convGeom{ci: 960, h: 32, w: 64, co: 256, oh: 32, ow: 64, kh: 3, kw: 3, stride: 1, pad: c.d, dil: c.d}
+		if !useTapSkip(&g) || math.Abs(share(g)-c.want) > 1e-12 {
+			t.Errorf("ASPP dilation %d: tap skip %v, share %v, want %v", c.d, useTapSkip(&g), share(g), c.want)
+		}
+	}
+	same := convGeom{ci: 64, h: 32, w: 64, co: 64, oh: 32, ow: 64, kh: 3, kw: 3, stride: 1, pad: 2, dil: 2}
+	if useTapSkip(&same) {
+		t.Errorf("dilation-2 same convolution on 32×64 (share %v) cut up", share(same))
 	}
 }
