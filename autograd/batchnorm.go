@@ -86,24 +86,11 @@ func BatchNorm2d(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, train bool
 	})
 
 	gd, bd := dataOrNil(gamma), dataOrNil(beta)
-	y := tensor.New(n, c, h, w)
-	tensor.ParallelFor(n*c, func(p0, p1 int) {
-		for p := p0; p < p1; p++ {
-			ch := p % c
-			scale, shift := invStd[ch], -mean[ch]*invStd[ch]
-			if gd != nil {
-				scale *= gd[ch]
-				shift *= gd[ch]
-			}
-			if bd != nil {
-				shift += bd[ch]
-			}
-			src, dst := xd[p*hw:(p+1)*hw], y.Data[p*hw:(p+1)*hw]
-			for i, v := range src {
-				dst[i] = v*scale + shift
-			}
-		}
-	})
+	scales, shifts := make([]float32, c), make([]float32, c)
+	for ch := range scales {
+		scales[ch], shifts[ch] = bnAffine(mean[ch], invStd[ch], gd, bd, ch)
+	}
+	y := tensor.ChannelAffineAct(x.Value, scales, shifts, tensor.ActNone)
 
 	out := NewOp(y, func(g *tensor.Tensor) {
 		gy := g.Data
@@ -189,4 +176,33 @@ func dataOrNil(v *Var) []float32 {
 		return nil
 	}
 	return v.Value.Data
+}
+
+// bnAffine is channel ch's y = x·scale + shift of a batch norm with the
+// given mean and 1/σ (γ, β may be nil): the one formula of the op and of
+// the inference fusions.
+func bnAffine(mean, invStd float32, gamma, beta []float32, ch int) (scale, shift float32) {
+	scale, shift = invStd, -mean*invStd
+	if gamma != nil {
+		scale *= gamma[ch]
+		shift *= gamma[ch]
+	}
+	if beta != nil {
+		shift += beta[ch]
+	}
+	return scale, shift
+}
+
+// BatchNormEvalAffine returns the per-channel scale and shift of an
+// evaluation-mode batch norm (running statistics; γ, β may be nil), as
+// BatchNorm2d applies them: y = x·scale + shift.
+func BatchNormEvalAffine(gamma, beta *Var, runMean, runVar *tensor.Tensor, eps float32) (scale, shift []float32) {
+	c := len(runMean.Data)
+	gd, bd := dataOrNil(gamma), dataOrNil(beta)
+	scale, shift = make([]float32, c), make([]float32, c)
+	for ch := 0; ch < c; ch++ {
+		invStd := float32(1 / math.Sqrt(float64(runVar.Data[ch])+float64(eps)))
+		scale[ch], shift[ch] = bnAffine(runMean.Data[ch], invStd, gd, bd, ch)
+	}
+	return scale, shift
 }

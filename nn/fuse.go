@@ -1,8 +1,6 @@
 package nn
 
 import (
-	"math"
-
 	"github.com/nflowjs/nflowjs/autograd"
 	"github.com/nflowjs/nflowjs/tensor"
 )
@@ -36,11 +34,8 @@ func fuseConvBN(layers []Layer, x *autograd.Var) (y *autograd.Var, n int) {
 	}
 	act, n := tensor.ActNone, 2
 	if len(layers) > 2 {
-		switch layers[2].(type) {
-		case ReLU, *ReLU:
-			act, n = tensor.ActReLU, 3
-		case Hardswish, *Hardswish:
-			act, n = tensor.ActHardswish, 3
+		if a, ok := activationOf(layers[2]); ok {
+			act, n = a, 3
 		}
 	}
 	switch c := layers[0].(type) {
@@ -54,31 +49,68 @@ func fuseConvBN(layers []Layer, x *autograd.Var) (y *autograd.Var, n int) {
 	return nil, 0
 }
 
+// fuseBNAct runs an evaluation-mode BatchNorm2d and the activation after
+// it (if any) as one pass, and returns n = 0 when layers[0] is not such a
+// BN.
+func fuseBNAct(layers []Layer, x *autograd.Var) (y *autograd.Var, n int) {
+	bn, ok := layers[0].(*BatchNorm2d)
+	if !ok || bn.training || bn.RunningMean == nil || bn.RunningVar == nil {
+		return nil, 0
+	}
+	act, n := tensor.ActNone, 1
+	if len(layers) > 1 {
+		if a, ok := activationOf(layers[1]); ok {
+			act, n = a, 2
+		}
+	}
+	return BNAct(bn, x, act), n
+}
+
 // foldBN returns the weights w[Co,…] and bias (may be nil) of a
-// convolution with the evaluation-mode bn folded in. The per-channel scale
-// and shift are computed as autograd.BatchNorm2d computes them.
+// convolution with the evaluation-mode bn folded in.
 func foldBN(w *tensor.Tensor, bias *autograd.Var, bn *BatchNorm2d) (*tensor.Tensor, *tensor.Tensor) {
+	scale, shift := autograd.BatchNormEvalAffine(bn.Weight, bn.Bias, bn.RunningMean, bn.RunningVar, bn.Eps)
 	co := w.Shape[0]
 	per := len(w.Data) / co
 	fw, fb := tensor.New(w.Shape...), tensor.New(co)
 	for o := 0; o < co; o++ {
-		invStd := float32(1 / math.Sqrt(float64(bn.RunningVar.Data[o])+float64(bn.Eps)))
-		scale, shift := invStd, -bn.RunningMean.Data[o]*invStd
-		if bn.Weight != nil {
-			g := bn.Weight.Value.Data[o]
-			scale *= g
-			shift *= g
-		}
-		if bn.Bias != nil {
-			shift += bn.Bias.Value.Data[o]
-		}
 		for i, v := range w.Data[o*per : (o+1)*per] {
-			fw.Data[o*per+i] = v * scale
+			fw.Data[o*per+i] = v * scale[o]
 		}
-		fb.Data[o] = shift
+		fb.Data[o] = shift[o]
 		if bias != nil {
-			fb.Data[o] = bias.Value.Data[o]*scale + shift
+			fb.Data[o] = bias.Value.Data[o]*scale[o] + shift[o]
 		}
 	}
 	return fw, fb
+}
+
+// activationOf returns the fused form of l, if it is an activation.
+func activationOf(l Layer) (tensor.Act, bool) {
+	switch l.(type) {
+	case ReLU, *ReLU:
+		return tensor.ActReLU, true
+	case Hardswish, *Hardswish:
+		return tensor.ActHardswish, true
+	}
+	return tensor.ActNone, false
+}
+
+// BNAct returns act(bn(x)) (act ReLU or Hardswish, or none): in one pass
+// over x when inference fusion applies (no gradients, no tracer,
+// evaluation mode), else as the two layers. Pre-activation networks
+// (DenseNet's BN-ReLU-conv) call it for their BN-ReLU pairs.
+func BNAct(bn *BatchNorm2d, x *autograd.Var, act tensor.Act) *autograd.Var {
+	if fusing() && !bn.training && bn.RunningMean != nil && bn.RunningVar != nil {
+		scale, shift := autograd.BatchNormEvalAffine(bn.Weight, bn.Bias, bn.RunningMean, bn.RunningVar, bn.Eps)
+		return autograd.Const(tensor.ChannelAffineAct(x.Value, scale, shift, act))
+	}
+	y := bn.Forward(x)
+	switch act {
+	case tensor.ActReLU:
+		y = autograd.Relu(y)
+	case tensor.ActHardswish:
+		y = autograd.Hardswish(y)
+	}
+	return y
 }

@@ -75,3 +75,26 @@ func TestSequentialDoesNotFuseTrainingBN(t *testing.T) {
 		t.Fatalf("fused %d layers with a training-mode BN", n)
 	}
 }
+
+// BN + activation fused is the layer-by-layer result bit for bit (the same
+// affine arithmetic, the same activation), in a Sequential and through
+// BNAct.
+func TestBNActFusedIsExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := tensor.New(2, 5, 9, 7)
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	for _, act := range []Layer{ReLU{}, Hardswish{}, Tanh{}} {
+		s := NewSequential(randomBN(rng, 5), act)
+		want := s.Forward(autograd.Const(x)).Value
+		restore := autograd.NoGrad()
+		got := s.Forward(autograd.Const(x)).Value
+		restore()
+		for i, v := range got.Data {
+			if math.Float32bits(v) != math.Float32bits(want.Data[i]) {
+				t.Fatalf("%T: y[%d] = %v, want %v", act, i, v, want.Data[i])
+			}
+		}
+	}
+}

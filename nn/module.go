@@ -261,12 +261,17 @@ func (s *Sequential) Members() Members {
 // Forward applies the layers in order.
 //
 // Without gradients, a convolution followed by an evaluation-mode
-// BatchNorm2d (and a ReLU or Hardswish) runs as one fused layer (fuse.go).
+// BatchNorm2d (and a ReLU or Hardswish) runs as one fused layer, and so
+// does such a BN with its activation (fuse.go).
 func (s *Sequential) Forward(x *autograd.Var) *autograd.Var {
 	fuse := fusing()
 	for i := 0; i < len(s.Layers); i++ {
 		if fuse {
 			if y, n := fuseConvBN(s.Layers[i:], x); n > 0 {
+				x, i = y, i+n-1
+				continue
+			}
+			if y, n := fuseBNAct(s.Layers[i:], x); n > 0 {
 				x, i = y, i+n-1
 				continue
 			}

@@ -58,3 +58,32 @@ func hardswishGeneric(dst, a []float32) {
 		dst[i] = v * min(max(v+3, 0), 6) / 6
 	}
 }
+
+// affineGeneric sets dst[i] = a[i]·s + t for i < len(dst).
+func affineGeneric(dst, a []float32, s, t float32) {
+	a = a[:len(dst)]
+	for i, v := range a {
+		dst[i] = v*s + t
+	}
+}
+
+// ChannelAffineAct returns act(x·scale[c] + shift[c]) for x[N,C,H,W]: an
+// evaluation-mode batch norm and its activation in one pass (the product
+// and the sum rounded separately, as autograd.BatchNorm2d computes them).
+func ChannelAffineAct(x *Tensor, scale, shift []float32, act Act) *Tensor {
+	n, c, h, w := x.NCHW()
+	if len(scale) != c || len(shift) != c {
+		panic(fmt.Sprintf("tensor.ChannelAffineAct: %d scales and %d shifts for input %v", len(scale), len(shift), x.Shape))
+	}
+	y := New(x.Shape...)
+	hw := h * w
+	parallelGrain(n*c, max(1, (1<<14)/max(hw, 1)), func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			ch := p % c
+			d := y.Data[p*hw : (p+1)*hw]
+			affineSlice(d, x.Data[p*hw:(p+1)*hw], scale[ch], shift[ch])
+			act.applyAct(d)
+		}
+	})
+	return y
+}

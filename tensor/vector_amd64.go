@@ -176,3 +176,17 @@ func hardswishSlice(dst, a []float32) {
 	}
 	hardswishGeneric(dst[n:], a[n:])
 }
+
+// affineAVX2 is affineGeneric for the first len(dst) &^ 7 elements, bit for
+// bit (multiply and add rounded separately).
+//
+//go:noescape
+func affineAVX2(dst, a []float32, s, t float32)
+
+func affineSlice(dst, a []float32, s, t float32) {
+	n := vecLen(dst, a, a)
+	if n > 0 {
+		affineAVX2(dst, a, s, t)
+	}
+	affineGeneric(dst[n:], a[n:], s, t)
+}

@@ -333,3 +333,27 @@ hsloop:
 
 hsdone:
 	RET
+
+// func affineAVX2(dst, a []float32, s, t float32)
+TEXT ·affineAVX2(SB), NOSPLIT, $0-56
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         dst_len+8(FP), CX
+	MOVQ         a_base+24(FP), SI
+	VBROADCASTSS s+48(FP), Y1
+	VBROADCASTSS t+52(FP), Y2
+	SHRQ         $3, CX
+	JZ           affdone
+
+affloop:
+	VMOVUPS (SI), Y0
+	VMULPS  Y1, Y0, Y0     // a·s, rounded
+	VADDPS  Y2, Y0, Y0     // + t, rounded: the Go expression's two steps
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNE     affloop
+	VZEROUPPER
+
+affdone:
+	RET

@@ -18,3 +18,5 @@ func interleaveAdd2(dst, s0, s1 []float32) { interleaveAdd2Generic(dst, s0, s1) 
 func axpy(alpha float32, x, y []float32) { axpyGeneric(alpha, x, y) }
 
 func hardswishSlice(dst, a []float32) { hardswishGeneric(dst, a) }
+
+func affineSlice(dst, a []float32, s, t float32) { affineGeneric(dst, a, s, t) }

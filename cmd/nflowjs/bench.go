@@ -25,9 +25,12 @@ js-score, segnet-ref) and nflowjs's own (flow, predict), one line each.
 
 --only forward --model RUN times the forward pass of any model bundle, own or
 imported, on a random --batch x 3 x --size input (forward_ms: median of --iters
-passes after one warm-up; ms_per_mpixel).`,
+passes after one warm-up; ms_per_mpixel). --model preset:NAME times a freshly
+initialised preset (tiny, small, base, ldn121; 19 classes) without a bundle.
+--cpuprofile writes where the time went (go tool pprof).`,
 		Example: `  nflowjs bench --json
-  nflowjs bench --json --only forward --model runs/joint-road --size 1024x2048`,
+  nflowjs bench --json --only forward --model runs/joint-road --size 1024x2048
+  nflowjs bench --json --only forward --model preset:small --size 1024x2048 --cpuprofile small.prof`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			names := bench.Names()
 			if only != "" {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nflowjs/nflowjs/autograd"
 	"github.com/nflowjs/nflowjs/nn"
+	"github.com/nflowjs/nflowjs/tensor"
 )
 
 // flopCounter accumulates convolution FLOPs while on (see Model.FLOPs).
@@ -46,7 +47,7 @@ func (c conv) Forward(x *autograd.Var) *autograd.Var {
 
 // bnReLU is the pre-activation of DenseNet layers: ReLU(BN(x)).
 func bnReLU(bn *nn.BatchNorm2d, x *autograd.Var) *autograd.Var {
-	return autograd.Relu(bn.Forward(x))
+	return nn.BNAct(bn, x, tensor.ActReLU)
 }
 
 // denseLayer is one DenseNet(-BC) layer, torchvision's _DenseLayer:
