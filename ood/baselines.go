@@ -31,10 +31,15 @@ const (
 	// ReverseKL is −KL(p‖U) = −(ln K − H(p)), negated; it orders pixels
 	// as Entropy does.
 	ReverseKL
+	// RbA is −Σ_k tanh(l_k), "Rejected by All" (Nayal et al., ICCV 2023):
+	// a pixel that every class's logit rejects (l_k < 0 for all k) scores
+	// near K, one that a class claims scores lower. T is not used; the
+	// range is [−K, K].
+	RbA
 	numKinds
 )
 
-var kindNames = [...]string{"nflowjs", "msp", "max-logit", "entropy", "energy", "kl-uniform", "reverse-kl"}
+var kindNames = [...]string{"nflowjs", "msp", "max-logit", "entropy", "energy", "kl-uniform", "reverse-kl", "rba"}
 
 func (k Kind) String() string {
 	if k >= 0 && k < numKinds {
@@ -77,6 +82,12 @@ func ComputeInto(kind Kind, dst, logits []float32, n, k, hw int, T float32) erro
 	}
 	if err := checkSlices(dst, logits, n, k, hw, T); err != nil {
 		return err
+	}
+	if kind == RbA {
+		forPixels(n, hw, func(img, i0, i1 int) {
+			rbaRange(dst[img*hw+i0:img*hw+i1], logits[img*k*hw:], hw, k, i0)
+		})
+		return nil
 	}
 	forPixels(n, hw, func(img, i0, i1 int) {
 		base := img * k * hw
@@ -135,4 +146,31 @@ func Argmax(logits *tensor.Tensor) ([]int32, error) {
 		}
 	})
 	return out, nil
+}
+
+// rbaRange writes −Σ_k tanh(l_k) for pixels [i0, i0+len(dst)) of one
+// image's logits (k planes of hw values), class by class.
+func rbaRange(dst, logits []float32, hw, k, i0 int) {
+	for j := range dst {
+		dst[j] = 0
+	}
+	for c := 0; c < k; c++ {
+		for j, v := range logits[c*hw+i0 : c*hw+i0+len(dst)] {
+			dst[j] -= tanh32(v)
+		}
+	}
+}
+
+// tanh32 is tanh in float32 precision: 1 − 2/(e^{2x}+1), saturated beyond
+// |x| = 9 where float32 tanh is ±1 (exp32 then stays finite).
+func tanh32(x float32) float32 {
+	switch {
+	case x > 9:
+		return 1
+	case x < -9:
+		return -1
+	case x != x:
+		return x
+	}
+	return 1 - 2/(exp32(2*x)+1)
 }

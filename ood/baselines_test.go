@@ -45,6 +45,12 @@ func ref64(kind Kind, l []float64, T float64) float64 {
 		return -KLUniformTo(p)
 	case ReverseKL:
 		return -(math.Log(k) - h)
+	case RbA:
+		var r float64
+		for _, v := range l {
+			r -= math.Tanh(v)
+		}
+		return r
 	}
 	panic("unknown kind")
 }
@@ -108,6 +114,12 @@ func TestOrientation(t *testing.T) {
 			continue
 		}
 		kind := sc.Kind
+		if kind == RbA {
+			// RbA reads the logits' signs, not their spread: flat logits
+			// near 0 are not "rejected by all" (TestRbAByHand orders
+			// rejected, claimed and ambiguous pixels).
+			continue
+		}
 		s, err := sc.Score(lt)
 		if err != nil {
 			t.Fatal(err)
@@ -201,5 +213,27 @@ func TestSML(t *testing.T) {
 	}
 	if _, err := sml.Score(tensor.New(1, 3, 1, 1)); err == nil {
 		t.Error("class-count mismatch accepted")
+	}
+}
+
+// RbA by hand: tanh(atanh(0.5)) = 0.5, tanh(0) = 0, and logits far below
+// zero (every class rejects) give K.
+func TestRbAByHand(t *testing.T) {
+	a := float32(math.Atanh(0.5))
+	// 3 classes, 4 pixels (planes of 4 values).
+	logits := []float32{
+		a, 0, -30, 40, // class 0
+		a, 0, -30, -40, // class 1
+		-a, 0, -30, -40, // class 2
+	}
+	got, err := Compute(RbA, tensor.FromData(logits, 1, 3, 1, 4), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float32{-0.5, 0, 3, 1}
+	for i, w := range want {
+		if math.Abs(float64(got.Data[i]-w)) > 1e-6 {
+			t.Errorf("pixel %d: rba %v, want %v", i, got.Data[i], w)
+		}
 	}
 }

@@ -46,6 +46,8 @@ var scoreDefs = []ScoreDef{
 		Help: "−KL(U‖softmax(l/T)) (T = 2)"},
 	{Name: "rkl", Aliases: []string{"reverse-kl"}, Kind: ReverseKL, Logit: true, DefaultT: DefaultT, Param: "T",
 		Help: "−KL(softmax(l/T)‖U) (T = 2)"},
+	{Name: "rba", Kind: RbA, Logit: true,
+		Help: "RbA: −Σ_k tanh(l_k), every class rejects the pixel (Nayal et al., ICCV 2023)"},
 	{Name: "sml", Fitted: true,
 		Help: "standardized max-logit, class statistics fitted on the fit split (train)"},
 	{Name: "odin", Param: "T", DefaultT: DefaultODINTemperature,
@@ -228,6 +230,8 @@ func (s ScoreSpec) Bounds(k int) (lo, hi float32, ok bool) {
 		return 0, float32(lnK), true
 	case ReverseKL:
 		return float32(-lnK), 0, true
+	case RbA:
+		return float32(-k), float32(k), true
 	}
 	return 0, 0, false
 }
