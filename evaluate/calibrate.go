@@ -30,7 +30,7 @@ type Calibration struct {
 
 // CalibrateModel computes the threshold of one score on split at
 // opt.TPR (default 0.95). Options other than Scores apply as in RunModel
-// (FitSplit for react and sml, MaxImages, Progress, ...).
+// (FitSplit for the fitted scores, MaxImages, Progress, ...).
 func CalibrateModel(m ood.Model, info Info, split *dataset.Split, score string, opt Options) (*Calibration, error) {
 	if score == "" {
 		return nil, errors.New("evaluate: calibrate: no score given")

@@ -454,7 +454,7 @@ func (e *evaluator) newScorers() ([]*scorer, error) {
 				k = int(sp.Value)
 			}
 			s.model = ood.NewMCDropout(k, e.opt.MCMeasure, e.opt.Seed)
-		case sp.Name == "react" && e.fitted[sp.String()] != nil:
+		case isFeatureFitted(sp.Name) && e.fitted[sp.String()] != nil:
 			s.model = e.fitted[sp.String()]
 		}
 		if s.logit == nil && s.model == nil {
@@ -477,13 +477,27 @@ func (e *evaluator) reactPercentile(sp Spec) float64 {
 	return e.opt.ReActPercentile
 }
 
-// fit estimates ReAct's clipping thresholds and SML's class statistics on
-// FitImages images of the fit split, in one pass.
+// isFeatureFitted reports whether a score is a model scorer fitted on
+// training features (react, and mahalanobis, vim and knn on a labelled
+// feature sample).
+func isFeatureFitted(name string) bool {
+	switch name {
+	case "react", "mahalanobis", "vim", "knn":
+		return true
+	}
+	return false
+}
+
+// fit estimates ReAct's clipping thresholds, SML's class statistics and
+// the feature-space scores' statistics on FitImages images of the fit
+// split, in one pass.
 func (e *evaluator) fit() error {
-	// One activation sample serves every ReAct percentile.
-	var reacts []Spec
+	// One activation sample serves every ReAct percentile, one labelled
+	// feature sample every Mahalanobis, ViM and kNN score.
+	var reacts, featureScores []Spec
 	var reactFit *ood.ReActFit
 	var smlFit *ood.SMLFit
+	var sample *ood.FeatureSample
 	for _, sp := range e.specs {
 		switch sp.Name {
 		case "react":
@@ -497,20 +511,25 @@ func (e *evaluator) fit() error {
 			reacts = append(reacts, sp)
 		case "sml":
 			smlFit = ood.NewSMLFit(e.info.NumClasses)
+		case "mahalanobis", "vim", "knn":
+			if sample == nil {
+				sample = ood.NewFeatureSample(e.info.NumClasses, 0, e.opt.Seed)
+			}
+			featureScores = append(featureScores, sp)
 		}
 	}
-	if reactFit == nil && smlFit == nil {
+	if reactFit == nil && smlFit == nil && sample == nil {
 		return nil
 	}
 	if e.opt.FitSplit == nil {
-		return errors.New("evaluate: scores react and sml are fitted on training images: set a fit split (train)")
+		return errors.New("evaluate: scores react, sml, mahalanobis, vim and knn are fitted on training images: set a fit split (train)")
 	}
 	if err := checkSplit("fit", e.opt.FitSplit, &e.info); err != nil {
 		return err
 	}
 	fm, isFM := e.model.(ood.FeatureModel)
-	if reactFit != nil && !isFM {
-		return fmt.Errorf("evaluate: react needs pre-logit features, which model %T does not expose", e.model)
+	if (reactFit != nil || sample != nil) && !isFM {
+		return fmt.Errorf("evaluate: react, mahalanobis, vim and knn need pre-logit features, which model %T does not expose", e.model)
 	}
 	split := subset(e.opt.FitSplit, e.opt.FitImages)
 	err := e.pass(split, "fit "+split.Name, nil, func(b *dataset.Batch, logits *tensor.Tensor, _ []*tensor.Tensor) error {
@@ -519,12 +538,20 @@ func (e *evaluator) fit() error {
 				return err
 			}
 		}
-		if reactFit == nil {
+		if reactFit == nil && sample == nil {
 			return nil
 		}
 		feat, err := fm.Features(tensor.FromData(b.Images, b.N, 3, b.H, b.W))
 		if err != nil {
-			return fmt.Errorf("evaluate: react: features: %w", err)
+			return fmt.Errorf("evaluate: features: %w", err)
+		}
+		if sample != nil {
+			if err := sample.Add(feat, b.Labels, b.H, b.W); err != nil {
+				return fmt.Errorf("evaluate: %w", err)
+			}
+		}
+		if reactFit == nil {
+			return nil
 		}
 		return reactFit.AddFeatures(feat)
 	})
@@ -539,6 +566,30 @@ func (e *evaluator) fit() error {
 			return err
 		}
 		e.fitted[sp.String()] = r
+	}
+	for _, sp := range featureScores {
+		var ms ood.ModelScorer
+		var err error
+		switch sp.Name {
+		case "mahalanobis":
+			ms, err = ood.NewMahalanobis(sample)
+		case "knn":
+			ms, err = ood.NewKNN(sample, int(sp.Value), 0)
+		case "vim":
+			lh, ok := e.model.(ood.LinearHeadModel)
+			if !ok {
+				return fmt.Errorf("evaluate: vim needs the model's linear head, which model %T does not expose", e.model)
+			}
+			w, bias, ok := lh.LinearHead()
+			if !ok {
+				return fmt.Errorf("evaluate: vim needs a head that is one linear map of the features; this model's is not")
+			}
+			ms, err = ood.NewViM(sample, w, bias)
+		}
+		if err != nil {
+			return fmt.Errorf("evaluate: score %s: %w", sp, err)
+		}
+		e.fitted[sp.String()] = ms
 	}
 	if smlFit != nil {
 		if e.sml, err = smlFit.Finish(); err != nil {

@@ -258,7 +258,7 @@ func TestRunMatchesMetricsPackage(t *testing.T) {
 func TestRunModelScores(t *testing.T) {
 	m := tinyModel(t, 13)
 	test, val, train := openSplit(t, "test"), openSplit(t, "val"), openSplit(t, "train")
-	opt := Options{Scores: []string{"odin", "mcdropout@3", "react@0.99", "react", "sml"}, BatchSize: 4,
+	opt := Options{Scores: []string{"odin", "mcdropout@3", "react@0.99", "react", "sml", "mahalanobis", "vim", "knn@3", "rba"}, BatchSize: 4,
 		FitSplit: train, ODINEps: 0.01, Seed: 7}
 	a, err := RunModel(m, tinyInfo(m), test, opt)
 	if err != nil {

@@ -14,15 +14,15 @@ type ScoreDef struct {
 	Name    string   // canonical name, e.g. "js"
 	Aliases []string // other accepted spellings
 	// Kind of a logit score (Logit true), computed from one pass's logits;
-	// the others (sml, odin, mcdropout, react) need fitted statistics,
-	// gradients or several passes.
+	// the others (sml, odin, mcdropout, react, mahalanobis, vim, knn) need
+	// fitted statistics, features, gradients or several passes.
 	Kind  Kind
 	Logit bool
 	// DefaultT is the default temperature of scores whose Param is "T"
 	// (0 for the others).
 	DefaultT float32
 	// Param is what NAME@V sets: "T" (temperature), "K" (passes), "c"
-	// (percentile) or "" (no parameter).
+	// (percentile), "k" (neighbours) or "" (no parameter).
 	Param string
 	// Fitted scores need statistics fitted on training images (a fit
 	// split) before they can score.
@@ -56,6 +56,12 @@ var scoreDefs = []ScoreDef{
 		Help: "MC dropout: K stochastic passes, entropy (or −MSP) of the mean softmax (K = 8)"},
 	{Name: "react", Param: "c", Fitted: true,
 		Help: "ReAct: features clipped at the c-th percentile of training activations, energy (c = 0.9)"},
+	{Name: "mahalanobis", Aliases: []string{"maha"}, Fitted: true,
+		Help: "min_k Mahalanobis distance of the pre-logit features to the class means, shared covariance fitted on train (Lee et al. 2018)"},
+	{Name: "vim", Fitted: true,
+		Help: "ViM: feature residual outside the principal space (virtual logit) minus logsumexp of the logits, fitted on train (Wang et al. 2022)"},
+	{Name: "knn", Param: "k", Fitted: true,
+		Help: "squared distance of the normalised features to the k-th nearest of 8192 training pixels (Sun et al. 2022; k = 10)"},
 }
 
 // ScoreNames returns the canonical score names.
@@ -132,6 +138,10 @@ func ParseScore(raw string) (ScoreSpec, error) {
 	case "mcdropout":
 		if v != float64(int(v)) {
 			return ScoreSpec{}, fmt.Errorf("ood: score %q: K must be a whole number of passes", raw)
+		}
+	case "knn":
+		if v != float64(int(v)) || v > DefaultKNNBank {
+			return ScoreSpec{}, fmt.Errorf("ood: score %q: k must be a whole number of neighbours up to %d", raw, DefaultKNNBank)
 		}
 	}
 	sp.Value = v

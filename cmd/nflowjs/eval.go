@@ -49,8 +49,8 @@ func (f *evalFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.batch, "batch", evaluate.DefaultBatchSize, "images per forward pass")
 	fl.IntVar(&f.workers, "workers", 0, "image decoding goroutines (0 = all cores)")
 	fl.IntVar(&f.max, "max-images", 0, "evaluate only this many evenly spaced images per split (0 = all)")
-	fl.StringVar(&f.fitSplit, "fit-split", dataset.SplitTrain, "split that react and sml are fitted on")
-	fl.IntVar(&f.fitImages, "fit-images", evaluate.DefaultFitImages, "images of the fit split used by react and sml")
+	fl.StringVar(&f.fitSplit, "fit-split", dataset.SplitTrain, "split that the fitted scores (react, sml, mahalanobis, vim, knn) are fitted on")
+	fl.IntVar(&f.fitImages, "fit-images", evaluate.DefaultFitImages, "images of the fit split used by the fitted scores")
 	fl.Float32Var(&f.odinTemp, "odin-temp", ood.DefaultODINTemperature, "ODIN temperature")
 	fl.Float32Var(&f.odinEps, "odin-eps", ood.DefaultODINEps, "ODIN input perturbation (normalised input units; 0 = none)")
 	fl.IntVar(&f.mcPasses, "mc-passes", ood.DefaultMCPasses, "MC dropout: stochastic forward passes")
@@ -149,7 +149,7 @@ func evalOpenSplit(ds *dataset.Dataset, name, what string) (*dataset.Split, erro
 }
 
 // openFitSplit opens --fit-split if one of scores is fitted on training
-// images (react, sml), else returns nil.
+// images (react, sml, mahalanobis, vim, knn), else returns nil.
 func (f *evalFlags) openFitSplit(ds *dataset.Dataset, scores []string) (*dataset.Split, error) {
 	for _, s := range scores {
 		if sp, err := ood.ParseScore(s); err == nil && sp.Def().Fitted {
@@ -178,7 +178,10 @@ closed-set mIoU. --json prints a JSON list with one object per score.
 
 Scores (higher = more anomalous for all; NAME@V sets the bracketed parameter):
 ` + ood.ScoreHelp() + `
-react and sml are fitted on --fit-images images of --fit-split (train).
+react, sml, mahalanobis, vim and knn are fitted on --fit-images images of
+--fit-split (train); mahalanobis, vim and knn on a sample of 65536 labelled
+feature pixels (knn keeps 8192 of them), scored on the feature grid and
+upsampled as the logits are.
 If --calib-split is "none" (or left at its default and the dataset has no val
 split), open-mIoU uses the threshold stored in model.json by "nflowjs
 calibrate" for the bundle's own score, if any.

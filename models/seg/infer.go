@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/nflowjs/nflowjs/autograd"
+	"github.com/nflowjs/nflowjs/nn"
 	"github.com/nflowjs/nflowjs/tensor"
 )
 
@@ -191,4 +192,27 @@ func (m *Model) stochasticImported(images *tensor.Tensor, rng *rand.Rand) (*tens
 	}()
 	defer autograd.NoGrad()()
 	return m.Forward(autograd.Const(images)).Value, nil
+}
+
+// LinearHead returns the classifier mapping pre-logit features [N,D,h,w]
+// to native logits as a matrix w [K,D] and bias b [K] (nil without one),
+// or ok = false when the head is not one 1×1 convolution (LR-ASPP). It
+// implements ood.LinearHeadModel (ViM's origin and virtual logit).
+func (m *Model) LinearHead() (w, b *tensor.Tensor, ok bool) {
+	var c *nn.Conv2d
+	if m.tv != nil {
+		if c, ok = m.tv.LinearHead(); !ok {
+			return nil, nil, false
+		}
+	} else {
+		c = m.dec.logits.Conv2d
+		if c.Kernel != 1 {
+			return nil, nil, false
+		}
+	}
+	w = tensor.FromData(c.Weight.Value.Data, c.OutChannels, c.InChannels)
+	if c.Bias != nil {
+		b = c.Bias.Value
+	}
+	return w, b, true
 }

@@ -287,3 +287,22 @@ func (m *Model) Load(sd map[string]*tensor.Tensor) (LoadReport, error) {
 	slices.Sort(rep.Unused)
 	return rep, nil
 }
+
+// LinearHead returns the 1×1 convolution that maps the pre-logit features
+// to the native logits, when the head is one (not LR-ASPP's).
+func (m *Model) LinearHead() (*nn.Conv2d, bool) {
+	var last nn.Layer
+	switch {
+	case m.wrn != nil:
+		last = m.wrn.final.Layers[len(m.wrn.final.Layers)-1]
+	case m.lraspp != nil:
+		return nil, false
+	default:
+		last = m.classifier.Layers[len(m.classifier.Layers)-1]
+	}
+	c, ok := last.(*nn.Conv2d)
+	if !ok || c.Kernel != 1 || c.Stride != 1 || c.Padding != 0 {
+		return nil, false
+	}
+	return c, true
+}
