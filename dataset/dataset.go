@@ -59,6 +59,20 @@ type Split struct {
 // Len returns the number of samples.
 func (s *Split) Len() int { return len(s.Entries) }
 
+// EvenSubset returns s restricted to n evenly spaced samples (s itself if
+// n <= 0 or n >= s.Len()): entries i·Len/n for i < n.
+func (s *Split) EvenSubset(n int) *Split {
+	if n <= 0 || n >= s.Len() {
+		return s
+	}
+	sub := *s
+	sub.Entries = make([]Entry, n)
+	for i := range n {
+		sub.Entries[i] = s.Entries[i*s.Len()/n]
+	}
+	return &sub
+}
+
 // Err returns the problems found while listing the split (nil if none), so
 // that evaluation and training refuse a split `nflowjs data check` refuses,
 // instead of silently leaving files out.

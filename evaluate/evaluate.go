@@ -295,19 +295,8 @@ func checkSplit(what string, s *dataset.Split, info *Info) error {
 	return nil
 }
 
-// subset returns s restricted to n evenly spaced samples (s itself if
-// n <= 0 or n >= s.Len()).
-func subset(s *dataset.Split, n int) *dataset.Split {
-	if n <= 0 || n >= s.Len() {
-		return s
-	}
-	sub := *s
-	sub.Entries = make([]dataset.Entry, n)
-	for i := range n {
-		sub.Entries[i] = s.Entries[i*s.Len()/n]
-	}
-	return &sub
-}
+// subset returns s restricted to n evenly spaced samples.
+func subset(s *dataset.Split, n int) *dataset.Split { return s.EvenSubset(n) }
 
 // batchFn receives one batch: the image tensor, its logits and the score
 // maps of the pass's scorers (in order).

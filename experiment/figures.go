@@ -234,6 +234,8 @@ func shortLabel(r rowSpec) string {
 		return "noise neg."
 	case VariantReal:
 		return "real neg. (OE)"
+	case VariantGMM:
+		return "GMM features"
 	}
 	l := strings.TrimSuffix(strings.TrimPrefix(r.Label, "**"), "**")
 	if i := strings.Index(l, " ("); i > 0 {

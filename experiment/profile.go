@@ -75,6 +75,7 @@ const (
 	VariantNFlowJS = "nflowjs" // flow negatives, JS loss, joint flow (the method)
 	VariantNoise   = "noise"   // uniform-noise patches instead of flow samples
 	VariantReal    = "real"    // patches of real auxiliary images (outlier exposure)
+	VariantGMM     = "gmm"     // VOS's virtual outlier features from class Gaussians (Table 8's synthetic pre-logit features)
 	VariantKL      = "kl"      // L_neg = KL(U‖p)
 	VariantRKL     = "rkl"     // L_neg = KL(p‖U)
 	VariantFrozen  = "frozen"  // --joint-flow=false: pre-trained flow, not updated
@@ -98,6 +99,7 @@ var variantArgs = map[string][]string{
 	VariantNFlowJS: nil,
 	VariantNoise:   {"--negatives", "noise"},
 	VariantReal:    {"--negatives", "real:{aux}"},
+	VariantGMM:     {"--negatives", "gmm"},
 	VariantKL:      {"--neg-loss", "kl"},
 	VariantRKL:     {"--neg-loss", "rkl"},
 	VariantFrozen:  {"--joint-flow=false"},
@@ -119,14 +121,14 @@ var variantArgs = map[string][]string{
 // run chose (--lambda from:RUN); the others (the KL/RKL losses, no
 // negatives, fixed-λ rows) choose or fix their own.
 var lambdaFromNFlowJS = map[string]bool{
-	VariantNoise: true, VariantReal: true, VariantFrozen: true, VariantScratch: true, VariantNeither: true,
+	VariantNoise: true, VariantReal: true, VariantGMM: true, VariantFrozen: true, VariantScratch: true, VariantNeither: true,
 	VariantPatchLarge: true, VariantPaperLR: true, VariantFlowLRHigh: true, VariantFreezeBN: true,
 }
 
 // recipeVariants are the recipe ablations.
 var recipeVariants = []string{VariantLambdaLow, VariantLambdaHigh, VariantPatchLarge, VariantPaperLR, VariantFlowLRHigh, VariantFreezeBN}
 
-var allVariants = []string{VariantNFlowJS, VariantNoise, VariantReal, VariantKL, VariantRKL, VariantFrozen, VariantNone, VariantScratch, VariantNeither}
+var allVariants = []string{VariantNFlowJS, VariantNoise, VariantReal, VariantGMM, VariantKL, VariantRKL, VariantFrozen, VariantNone, VariantScratch, VariantNeither}
 
 var profiles = map[string]Profile{
 	// test: the harness's own end-to-end test; tiny everything, seconds.
@@ -172,7 +174,7 @@ var profiles = map[string]Profile{
 		ClosedEpochs: 80, ClosedBatch: 4, Preset: "tiny", OutputStride: 2,
 		FlowConfig: "denseflow", FlowPreset: "denseflow-tiny", FlowSteps: 2000, FlowBatch: 32, FlowCrop: 32, FlowValCrops: 256,
 		JointSteps: 600, JointBatch: 8, JointCheckpointEvery: 50,
-		Variants:       append([]string{VariantNFlowJS, VariantNone, VariantNoise, VariantReal, VariantKL, VariantFrozen}, recipeVariants...),
+		Variants:       append([]string{VariantNFlowJS, VariantNone, VariantNoise, VariantReal, VariantGMM, VariantKL, VariantFrozen}, recipeVariants...),
 		ModelBaselines: true, Temperatures: true, Predict: 6, ToySteps: 1500,
 	},
 }

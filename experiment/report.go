@@ -71,6 +71,7 @@ var table8Rows = []rowSpec{
 	{"none (stage 1 continued), JS", VariantNone, "js"},
 	{"uniform noise", VariantNoise, "js"},
 	{"real auxiliary images (other benchmark)", VariantReal, "js"},
+	{"virtual outlier features (VOS: class Gaussians on stage-1 features)", VariantGMM, "js"},
 	{"pre-trained flow, frozen (--joint-flow=false)", VariantFrozen, "js"},
 	{"**flow trained jointly (NFlowJS)**", VariantNFlowJS, "js"},
 }

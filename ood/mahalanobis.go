@@ -36,13 +36,16 @@ type Mahalanobis struct {
 	Present []bool
 }
 
-// NewMahalanobis fits the score on a feature sample.
-func NewMahalanobis(s *FeatureSample) (*Mahalanobis, error) {
+// ClassGaussians returns the class means (K×D, row-major; zero for
+// classes absent from the sample, which present marks) and the shared
+// maximum-likelihood covariance of the class-centred features (D×D) of a
+// feature sample: Mahalanobis's and VOS's class-conditional Gaussians.
+func ClassGaussians(s *FeatureSample) (mu []float64, cov *mat.SymDense, present []bool, err error) {
 	n, d := s.Len(), s.D
 	if n < 2 || d < 1 {
-		return nil, fmt.Errorf("ood: mahalanobis: %d training pixels to fit on", n)
+		return nil, nil, nil, fmt.Errorf("%d training pixels to fit on", n)
 	}
-	mu := make([]float64, s.K*d)
+	mu = make([]float64, s.K*d)
 	count := make([]float64, s.K)
 	for i, c := range s.Class {
 		count[c]++
@@ -50,7 +53,7 @@ func NewMahalanobis(s *FeatureSample) (*Mahalanobis, error) {
 			mu[int(c)*d+j] += float64(v)
 		}
 	}
-	present := make([]bool, s.K)
+	present = make([]bool, s.K)
 	for c := range count {
 		if count[c] > 0 {
 			present[c] = true
@@ -65,9 +68,19 @@ func NewMahalanobis(s *FeatureSample) (*Mahalanobis, error) {
 			xc.Set(i, j, float64(v)-mu[int(c)*d+j])
 		}
 	}
-	var cov mat.SymDense
+	cov = mat.NewSymDense(d, nil)
 	cov.SymOuterK(1/float64(n), xc.T())
-	a, r, err := pinvSqrt(&cov)
+	return mu, cov, present, nil
+}
+
+// NewMahalanobis fits the score on a feature sample.
+func NewMahalanobis(s *FeatureSample) (*Mahalanobis, error) {
+	mu, cov, present, err := ClassGaussians(s)
+	if err != nil {
+		return nil, fmt.Errorf("ood: mahalanobis: %w", err)
+	}
+	d := s.D
+	a, r, err := pinvSqrt(cov)
 	if err != nil {
 		return nil, fmt.Errorf("ood: mahalanobis: %w", err)
 	}

@@ -211,6 +211,17 @@ func (m *Model) Classify(features *autograd.Var, h, w int) *autograd.Var {
 	return y
 }
 
+// HeadLogits maps pre-logit features [N,D,h,w] to native logits
+// [N,K,h,w] with the final 1×1 classifier alone (no dropout, no
+// upsampling), differentiably: the head that VOS-style virtual outlier
+// features are trained through (train/joint's GMM negatives).
+func (m *Model) HeadLogits(features *autograd.Var) *autograd.Var {
+	if m.tv != nil {
+		return m.tv.Head(features)
+	}
+	return m.dec.logits.Forward(features)
+}
+
 func (m *Model) checkFeatures(f *tensor.Tensor, h, w int) error {
 	if h < 1 || w < 1 {
 		return fmt.Errorf("%w: output size %dx%d", ErrInput, h, w)

@@ -106,7 +106,8 @@ type Config struct {
 	Flow string
 	Out  string
 
-	// Negatives is "flow" (NFlowJS), "noise", "none" or "real:DIR".
+	// Negatives is "flow" (NFlowJS), "noise", "none", "real:DIR" or
+	// "gmm" (VOS's virtual outliers in the pre-logit feature space, gmm.go).
 	Negatives string
 	NegLoss   NegLoss
 	Lambda    float64
@@ -195,12 +196,12 @@ func (c *Config) Validate() error {
 // parseNegatives splits "real:DIR".
 func parseNegatives(s string) (kind, dir string, err error) {
 	switch {
-	case s == "flow" || s == "noise" || s == "none":
+	case s == "flow" || s == "noise" || s == "none" || s == "gmm":
 		return s, "", nil
 	case strings.HasPrefix(s, "real:") && len(s) > len("real:"):
 		return "real", s[len("real:"):], nil
 	}
-	return "", "", fmt.Errorf("%w: --negatives %q (want flow, noise, none or real:DIR)", ErrConfig, s)
+	return "", "", fmt.Errorf("%w: --negatives %q (want flow, noise, none, gmm or real:DIR)", ErrConfig, s)
 }
 
 // Summary reports a finished run.
@@ -252,6 +253,7 @@ type runState struct {
 	model    *seg.Model
 	fl       *flow.Flow
 	negs     Negatives
+	gmm      *GMMNegatives // --negatives gmm
 	obj      *Objective
 	clfOpt   optim.Optimizer
 	flowOpt  optim.Optimizer
@@ -471,6 +473,11 @@ func setup(cfg Config) (*runState, error) {
 		if rs.negs, err = LoadRealNegatives(dir, pmax, rs.norm); err != nil {
 			return nil, err
 		}
+	case "gmm":
+		// Fitted on the stage-1 model's features, once.
+		if rs.gmm, err = FitGMMNegatives(rs.model, rs.split, info.Mean, info.Std, DefaultGMMFitImages, cfg.Batch, cfg.Seed); err != nil {
+			return nil, err
+		}
 	}
 	multiple := 1
 	if rs.negs != nil {
@@ -480,7 +487,7 @@ func setup(cfg Config) (*runState, error) {
 	cfg = rs.cfg
 
 	rs.obj = &Objective{
-		Classifier: rs.model, Negatives: rs.negs, Sizer: PatchSizer{Min: cfg.PatchMin, Max: cfg.PatchMax},
+		Classifier: rs.model, Negatives: rs.negs, Virtual: rs.gmm, Sizer: PatchSizer{Min: cfg.PatchMin, Max: cfg.PatchMax},
 		Lambda: float32(cfg.Lambda), Loss: cfg.NegLoss, NumClasses: info.Config.NumClasses, Norm: rs.norm,
 	}
 	if rs.fl != nil && cfg.JointFlow {

@@ -208,6 +208,7 @@ func TestRunAblations(t *testing.T) {
 	}{
 		{"noise-kl", func(c *Config) { c.Negatives, c.NegLoss = "noise", KL }},
 		{"none", func(c *Config) { c.Negatives = "none" }},
+		{"gmm", func(c *Config) { c.Negatives = "gmm" }},
 		{"real-rkl", func(c *Config) { c.Negatives, c.NegLoss = "real:"+realDir, RKL }},
 		{"frozen-flow", func(c *Config) { c.JointFlow = false }},
 		{"scratch-flow", func(c *Config) { c.PretrainedFlow = false }},

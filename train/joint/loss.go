@@ -27,6 +27,10 @@ type Objective struct {
 	// Negatives produces x⁻; nil trains without negatives (stage 1
 	// continued: L_disc is the plain cross-entropy).
 	Negatives Negatives
+	// Virtual, if non-nil, replaces pasted patches with virtual outlier
+	// features (VOS, gmm.go): L_neg is the divergence of the classifier
+	// head's posterior on them. The classifier must be a HeadClassifier.
+	Virtual *GMMNegatives
 	// Flow, if non-nil, is trained jointly: it must be the flow behind a
 	// FlowNegatives source (a frozen flow is simply left nil here).
 	Flow  *flow.Flow
@@ -52,6 +56,8 @@ type Result struct {
 	OutOfRange float64
 	// Placement places this step's negatives (zero without negatives).
 	Placement Placement
+	// Virtual is the number of virtual outlier features (GMM negatives).
+	Virtual int
 	// Mixed is the classifier's input x' (normalised) and Mask the
 	// negative mask s (N×H×W, 1 = pasted).
 	Mixed *tensor.Tensor
@@ -65,7 +71,7 @@ func (r Result) Finite() bool {
 		return false
 	}
 	// NaN means "does not apply" only when there are no negatives.
-	return r.Placement.N() == 0 || !math.IsNaN(r.Neg)
+	return (r.Placement.N() == 0 && r.Virtual == 0) || !math.IsNaN(r.Neg)
 }
 
 // Validate checks the objective against an image size.
@@ -82,6 +88,14 @@ func (o *Objective) Validate(h, w int) error {
 	if o.Flow != nil {
 		if _, ok := o.Negatives.(*FlowNegatives); !ok {
 			return fmt.Errorf("%w: joint flow training needs flow negatives", ErrConfig)
+		}
+	}
+	if o.Virtual != nil {
+		if o.Negatives != nil {
+			return fmt.Errorf("%w: virtual (GMM) negatives replace pasted ones; set one source", ErrConfig)
+		}
+		if _, ok := o.Classifier.(HeadClassifier); !ok {
+			return fmt.Errorf("%w: GMM negatives need a classifier that exposes its head (%T does not)", ErrConfig, o.Classifier)
 		}
 	}
 	if o.Negatives != nil {
@@ -182,6 +196,17 @@ func (o *Objective) Gradients(images *tensor.Tensor, labels []uint8, rng *rand.R
 		res.Neg = float64(neg.Value.Data[0])
 		if o.Lambda != 0 {
 			disc = autograd.Add(ce, autograd.Scale(neg, o.Lambda))
+		}
+	}
+	if o.Virtual != nil {
+		// L_neg on the head's posterior over virtual outlier features: it
+		// reaches only the head's parameters.
+		v := o.Virtual.Sample(rng)
+		res.Virtual = v.Shape[3]
+		vneg := o.Loss.Mean(o.Classifier.(HeadClassifier).HeadLogits(autograd.Const(v)))
+		res.Neg = float64(vneg.Value.Data[0])
+		if o.Lambda != 0 {
+			disc = autograd.Add(ce, autograd.Scale(vneg, o.Lambda))
 		}
 	}
 	if !res.Finite() || (o.Flow != nil && !isFinite(res.BPD)) || patch != nil && patch.Value.HasNaNOrInf() {
