@@ -213,7 +213,7 @@ func BenchmarkConvForwardPaths(b *testing.B) {
 		for _, p := range []struct {
 			name string
 			f    func(x []float32, n int, w, bias []float32, g *convGeom) []float32
-		}{{"implicit", convForwardImplicit}, {"im2col", convForwardIm2col}, {"winograd", convForwardWinograd}} {
+		}{{"implicit", convForwardImplicit}, {"im2col", im2colNoAct}, {"winograd", convForwardWinograd}} {
 			if p.name == "winograd" && !useWinograd(&g) {
 				continue
 			}

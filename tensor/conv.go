@@ -124,11 +124,26 @@ func Conv2d(x, w, b *Tensor, o ConvOpts) *Tensor {
 	return FromData(convForward(x.Data, n, w.Data, bias, &g), n, g.co, g.oh, g.ow)
 }
 
-// Conv2dAct is Conv2d followed by act, in place on the output.
+// Conv2dAct is Conv2d followed by act. On the matrix-product path (1×1
+// convolutions, the MobileNets' most common layer) the bias and act are
+// applied to each band of output rows right after its product, while it
+// is in cache, instead of filling the output with the bias first and
+// passing over it again for act; elsewhere act follows the convolution.
 func Conv2dAct(x, w, b *Tensor, o ConvOpts, act Act) *Tensor {
-	y := Conv2d(x, w, b, o)
-	ApplyAct(y, act)
-	return y
+	n, g := newConvGeom("Conv2d", x, w, o)
+	var bias []float32
+	if b != nil {
+		if len(b.Shape) != 1 || b.Shape[0] != g.co {
+			panic(fmt.Sprintf("tensor.Conv2d: bias %v does not fit weight %v", b.Shape, w.Shape))
+		}
+		bias = b.Data
+	}
+	if useTapSkip(&g) || useWinograd(&g) || useImplicit(&g) {
+		y := FromData(convForward(x.Data, n, w.Data, bias, &g), n, g.co, g.oh, g.ow)
+		ApplyAct(y, act)
+		return y
+	}
+	return FromData(convForwardIm2col(x.Data, n, w.Data, bias, &g, act), n, g.co, g.oh, g.ow)
 }
 
 // convForward computes y = conv(x, w) + bias for n images laid out as g
@@ -145,12 +160,13 @@ func convForward(x []float32, n int, w, bias []float32, g *convGeom) []float32 {
 	case useImplicit(g):
 		return convForwardImplicit(x, n, w, bias, g)
 	}
-	return convForwardIm2col(x, n, w, bias, g)
+	return convForwardIm2col(x, n, w, bias, g, ActNone)
 }
 
 // convForwardIm2col is convForward through explicit im2col matrices and
-// Sgemm: the path of 1×1 convolutions and of very narrow outputs.
-func convForwardIm2col(x []float32, n int, w, bias []float32, g *convGeom) []float32 {
+// Sgemm: the path of 1×1 convolutions and of very narrow outputs; act is
+// applied band by band.
+func convForwardIm2col(x []float32, n int, w, bias []float32, g *convGeom, act Act) []float32 {
 	ohw, inSz := g.oh*g.ow, g.ci*g.h*g.w
 	y := make([]float32, n*g.co*ohw)
 	if len(y) == 0 {
@@ -160,7 +176,7 @@ func convForwardIm2col(x []float32, n int, w, bias []float32, g *convGeom) []flo
 	run := func(t int, cols []float32, mm gemmFunc) {
 		img, b := t/nb, t%nb
 		y0, y1 := g.band(b, nb)
-		convBandForward(x[img*inSz:(img+1)*inSz], w, bias, y[img*g.co*ohw:(img+1)*g.co*ohw], g, y0, y1, cols, mm)
+		convBandForward(x[img*inSz:(img+1)*inSz], w, bias, y[img*g.co*ohw:(img+1)*g.co*ohw], g, y0, y1, cols, mm, act)
 	}
 	forTasks(n*nb, g.colsLen(nb), run)
 	return y
@@ -205,25 +221,33 @@ func forTasks(tasks, scratchLen int, run func(t int, scratch []float32, mm gemmF
 	putScratch(buf)
 }
 
-// convBandForward computes output rows [y0, y1) of one image.
-func convBandForward(x, w, bias, y []float32, g *convGeom, y0, y1 int, cols []float32, mm gemmFunc) {
+// convBandForward computes output rows [y0, y1) of one image, then adds
+// the bias and applies act to them. The product is written with beta = 0
+// and the bias added after it: the same sum, rounded the same way, as
+// accumulating the product onto a bias-filled output.
+func convBandForward(x, w, bias, y []float32, g *convGeom, y0, y1 int, cols []float32, mm gemmFunc, act Act) {
 	ohw := g.oh * g.ow
 	p0, p1 := y0*g.ow, y1*g.ow
-	beta := float32(0)
-	if bias != nil {
-		for c, bv := range bias[:g.co] {
-			fillf(y[c*ohw+p0:c*ohw+p1], bv)
+	defer func() {
+		if bias == nil && act == ActNone {
+			return
 		}
-		beta = 1
-	}
+		for c := 0; c < g.co; c++ {
+			d := y[c*ohw+p0 : c*ohw+p1]
+			if bias != nil {
+				addScalarSlice(d, d, bias[c])
+			}
+			act.applyAct(d)
+		}
+	}()
 	if g.direct() {
-		mm(false, false, g.co, p1-p0, g.ci, 1, w, g.ci, x[p0:], g.h*g.w, beta, y[p0:], ohw)
+		mm(false, false, g.co, p1-p0, g.ci, 1, w, g.ci, x[p0:], g.h*g.w, 0, y[p0:], ohw)
 		return
 	}
 	k := g.k()
 	cols = cols[:k*(p1-p0)]
 	im2col(x, cols, g, y0, y1)
-	mm(false, false, g.co, p1-p0, k, 1, w, k, cols, p1-p0, beta, y[p0:], ohw)
+	mm(false, false, g.co, p1-p0, k, 1, w, k, cols, p1-p0, 0, y[p0:], ohw)
 }
 
 // validCols returns the output columns [lo, hi) whose input column
