@@ -64,13 +64,7 @@ func ScaleChannels(x, s *Var) *Var {
 	}
 	hw := h * w
 	y := tensor.New(x.Value.Shape...)
-	for nc := 0; nc < n*c; nc++ {
-		f := s.Value.Data[nc]
-		src, dst := x.Value.Data[nc*hw:(nc+1)*hw], y.Data[nc*hw:(nc+1)*hw]
-		for i, v := range src {
-			dst[i] = v * f
-		}
-	}
+	tensor.ScaleChannelsInto(y, x.Value, s.Value.Data)
 	out := NewOp(y, func(g *tensor.Tensor) {
 		if needsGrad(x) {
 			gx := tensor.New(x.Value.Shape...)

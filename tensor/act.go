@@ -87,3 +87,18 @@ func ChannelAffineAct(x *Tensor, scale, shift []float32, act Act) *Tensor {
 	})
 	return y
 }
+
+// ScaleChannelsInto sets dst = x·scale[n·C+c] per channel plane of
+// x[N,C,H,W] (dst may be x: squeeze-and-excitation in place).
+func ScaleChannelsInto(dst, x *Tensor, scale []float32) {
+	n, c, h, w := x.NCHW()
+	if len(scale) != n*c || len(dst.Data) != len(x.Data) {
+		panic(fmt.Sprintf("tensor.ScaleChannelsInto: %d scales for input %v, output of %d values", len(scale), x.Shape, len(dst.Data)))
+	}
+	hw := h * w
+	parallelGrain(n*c, max(1, (1<<14)/max(hw, 1)), func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			scaleSlice(dst.Data[p*hw:(p+1)*hw], x.Data[p*hw:(p+1)*hw], scale[p])
+		}
+	})
+}

@@ -178,6 +178,10 @@ func AdaptiveAvgPool2d(x *Tensor, oh, ow int) *Tensor {
 		for p := st; p < e; p++ {
 			plane := x.Data[p*h*w : (p+1)*h*w]
 			out := y.Data[p*oh*ow : (p+1)*oh*ow]
+			if oh == 1 && ow == 1 { // global pooling (squeeze-excite): four accumulators
+				out[0] = sumf(plane) / float32(h*w)
+				continue
+			}
 			for oy := 0; oy < oh; oy++ {
 				y0, y1 := adaptiveBin(oy, oh, h)
 				for ox := 0; ox < ow; ox++ {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/nflowjs/nflowjs/autograd"
 	"github.com/nflowjs/nflowjs/nn"
+	"github.com/nflowjs/nflowjs/tensor"
 )
 
 // MobileNetV3's batch norm: torchvision builds it with eps 0.001 (and
@@ -62,6 +63,12 @@ func (s *squeezeExcite) Members() nn.Members {
 func (s *squeezeExcite) Forward(x *autograd.Var) *autograd.Var {
 	z := autograd.AdaptiveAvgPool2d(x, 1, 1)
 	z = autograd.Hardsigmoid(s.fc2.Forward(autograd.Relu(s.fc1.Forward(z))))
+	if !autograd.GradEnabled() && !autograd.Tracing() {
+		// Inference: x is the depthwise layer's output inside the block,
+		// read by nothing else, so it is scaled in place (no new tensor).
+		tensor.ScaleChannelsInto(x.Value, x.Value, z.Value.Data)
+		return x
+	}
 	return autograd.ScaleChannels(x, z)
 }
 
