@@ -112,17 +112,7 @@ func newConvGeom(op string, x, w *Tensor, o ConvOpts) (int, convGeom) {
 // It is computed as a matrix product per image, y = W·im2col(x) with
 // W viewed as [Co, Ci·KH·KW]; a 1×1 stride-1 unpadded kernel multiplies the
 // image directly.
-func Conv2d(x, w, b *Tensor, o ConvOpts) *Tensor {
-	n, g := newConvGeom("Conv2d", x, w, o)
-	var bias []float32
-	if b != nil {
-		if len(b.Shape) != 1 || b.Shape[0] != g.co {
-			panic(fmt.Sprintf("tensor.Conv2d: bias %v does not fit weight %v", b.Shape, w.Shape))
-		}
-		bias = b.Data
-	}
-	return FromData(convForward(x.Data, n, w.Data, bias, &g), n, g.co, g.oh, g.ow)
-}
+func Conv2d(x, w, b *Tensor, o ConvOpts) *Tensor { return Conv2dAct(x, w, b, o, ActNone) }
 
 // Conv2dAct is Conv2d followed by act. On the matrix-product path (1×1
 // convolutions, the MobileNets' most common layer) the bias and act are
