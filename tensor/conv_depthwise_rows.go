@@ -46,7 +46,9 @@ func (g dwGeom) plane(dst, src, ker []float32, bias float32, act Act, sc *dwScra
 	wp := g.w + 2*g.p
 	we, wo := wp, 0
 	if g.s == 2 {
-		we, wo = (wp+1)/2, wp/2
+		// The odd plane's rows are as wide as the even plane's (one unused
+		// column when wp is odd), so a row step is the same for both.
+		we, wo = (wp+1)/2, (wp+1)/2
 	}
 	sc.even, sc.odd = grow(sc.even, g.h*we), grow(sc.odd, g.h*wo)
 	for y := 0; y < g.h; y++ {
@@ -82,36 +84,51 @@ func (g dwGeom) plane(dst, src, ker []float32, bias float32, act Act, sc *dwScra
 		}
 		sc.cols = append(sc.cols, c)
 	}
+	// Output rows whose kernel rows all lie inside the input (the
+	// interior) share one tap list, each row s input rows further down,
+	// and run in one kernel call; the few border rows run one by one with
+	// the kernel rows outside the input left out.
+	i0, i1 := g.oh, g.oh
 	for i := 0; i < g.oh; i++ {
+		if lo, hi := validTaps(i*g.s-g.p, g.d, g.k, g.h); lo == 0 && hi == g.k {
+			if i0 == g.oh {
+				i0 = i
+			}
+			i1 = i + 1
+		}
+	}
+	for i := 0; i < g.oh; {
+		rows := 1
+		if i == i0 {
+			rows = i1 - i0
+		}
 		sc.srcs, sc.wts = sc.srcs[:0], sc.wts[:0]
+		span := (rows-1)*g.s*we + g.ow // floats each tap reads
 		for ki := 0; ki < g.k; ki++ {
 			yy := i*g.s - g.p + ki*g.d
 			if yy < 0 || yy >= g.h {
 				continue
 			}
-			even := sc.even[yy*we : (yy+1)*we]
-			var odd []float32
-			if g.s == 2 {
-				odd = sc.odd[yy*wo : (yy+1)*wo]
-			}
 			for kj, c := range sc.cols {
-				row := even
+				plane := sc.even
 				if c.odd {
-					row = odd
+					plane = sc.odd
 				}
-				sc.srcs = append(sc.srcs, row[c.q:c.q+g.ow])
+				off := yy*we + c.q
+				sc.srcs = append(sc.srcs, plane[off:off+span])
 				sc.wts = append(sc.wts, ker[ki*g.k+kj])
 			}
 		}
-		drow := dst[i*g.ow : (i+1)*g.ow]
+		block := dst[i*g.ow : (i+rows)*g.ow]
 		if len(sc.srcs) == 0 {
-			for j := range drow {
-				drow[j] = bias
+			for j := range block {
+				block[j] = bias
 			}
 		} else {
-			dwTaps(drow, sc.srcs, sc.wts, bias)
+			dwTapsRows(block, g.ow, g.ow, rows, sc.srcs, g.s*we, sc.wts, bias)
 		}
-		act.applyAct(drow) // while the row is in L1
+		act.applyAct(block)
+		i += rows
 	}
 }
 
@@ -157,19 +174,21 @@ func validTaps(o, d, k, n int) (lo, hi int) {
 	return lo, max(lo, hi)
 }
 
-// dwTapsGeneric sets dst[j] = Σ_t wts[t]·srcs[t][j] + bias, the taps summed
-// in order (tap by tap over the row, which is the same order per element).
-func dwTapsGeneric(dst []float32, srcs [][]float32, wts []float32, bias float32) {
-	for j := range dst {
-		dst[j] = 0
-	}
-	for t, s := range srcs {
-		w, s := wts[t], s[:len(dst)]
-		for j, v := range s {
-			dst[j] += w * v
+// dwTapsRowsGeneric sets, for rows r < rows and columns j < n,
+// dst[r·ldd + j] = Σ_t wts[t]·srcs[t][r·lds + j] + bias, the taps summed in
+// order (tap by tap over the row, which is the same order per element).
+func dwTapsRowsGeneric(dst []float32, n, ldd, rows int, srcs [][]float32, lds int, wts []float32, bias float32) {
+	for r := 0; r < rows; r++ {
+		d := dst[r*ldd : r*ldd+n]
+		clear(d)
+		for t, src := range srcs {
+			w := wts[t]
+			for j, v := range src[r*lds : r*lds+n] {
+				d[j] += w * v
+			}
 		}
-	}
-	for j := range dst {
-		dst[j] += bias
+		for j := range d {
+			d[j] += bias
+		}
 	}
 }

@@ -72,7 +72,8 @@ func TestDepthwiseConv2dMatchesDefinition(t *testing.T) {
 }
 
 // The vector tap kernel and its Go twin agree within float32 rounding of
-// the fused multiply-adds, on every length mod 16 and across the 64 block.
+// the fused multiply-adds, on every length mod 16 and across the 64 block
+// (one row; TestDwTapsRows covers several).
 func TestDwTapsMatchesGeneric(t *testing.T) {
 	rng := rand.New(rand.NewSource(2))
 	for _, n := range []int{1, 5, 15, 16, 17, 31, 63, 64, 65, 80, 129, 200} {
@@ -88,8 +89,8 @@ func TestDwTapsMatchesGeneric(t *testing.T) {
 			}
 			got, want := make([]float32, n+3), make([]float32, n)
 			got[n], got[n+1], got[n+2] = 7, 7, 7
-			dwTaps(got[:n], srcs, wts, 0.5)
-			dwTapsGeneric(want, srcs, wts, 0.5)
+			dwTapsRows(got[:n], n, n, 1, srcs, 0, wts, 0.5)
+			dwTapsRowsGeneric(want, n, n, 1, srcs, 0, wts, 0.5)
 			for j := range want {
 				if math.Abs(float64(got[j]-want[j])) > 1e-5*(1+math.Abs(float64(want[j]))) {
 					t.Fatalf("n=%d taps=%d: dst[%d] = %v, want %v", n, taps, j, got[j], want[j])
@@ -140,6 +141,35 @@ func TestConv2dActMatchesConvThenAct(t *testing.T) {
 				if math.Float32bits(v) != math.Float32bits(want.Data[i]) {
 					t.Fatalf("%+v %v: y[%d] = %v, want %v", c, act, i, v, want.Data[i])
 				}
+			}
+		}
+	}
+}
+
+// Several rows in one call: row r reads every tap r·lds further on and
+// writes r·ldd further on; nothing between or after the rows is written.
+func TestDwTapsRows(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	for _, c := range []struct{ n, ldd, rows, lds, taps int }{{5, 7, 3, 9, 3}, {64, 70, 4, 130, 9}, {33, 33, 5, 66, 25}, {17, 20, 1, 0, 1}} {
+		srcs := make([][]float32, c.taps)
+		wts := make([]float32, c.taps)
+		for i := range srcs {
+			srcs[i] = make([]float32, (c.rows-1)*c.lds+c.n)
+			for j := range srcs[i] {
+				srcs[i][j] = float32(rng.NormFloat64())
+			}
+			wts[i] = float32(rng.NormFloat64())
+		}
+		size := (c.rows-1)*c.ldd + c.n
+		got, want := make([]float32, size+2), make([]float32, size+2)
+		for i := range got {
+			got[i], want[i] = 9, 9
+		}
+		dwTapsRows(got[:size], c.n, c.ldd, c.rows, srcs, c.lds, wts, -0.25)
+		dwTapsRowsGeneric(want[:size], c.n, c.ldd, c.rows, srcs, c.lds, wts, -0.25)
+		for i := range want {
+			if math.Abs(float64(got[i]-want[i])) > 1e-5*(1+math.Abs(float64(want[i]))) {
+				t.Fatalf("%+v: dst[%d] = %v, want %v", c, i, got[i], want[i])
 			}
 		}
 	}

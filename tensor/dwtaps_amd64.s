@@ -2,19 +2,28 @@
 
 #include "textflag.h"
 
-// Sum of the taps for one block of columns: for every tap t, load srcs[t]'s
-// base pointer (a slice header is 24 bytes), broadcast wts[t], and
-// accumulate wts[t]·srcs[t][block] into the block's registers.
+// Sum of the taps for rows of columns: for every output row r and every
+// block of columns, for every tap t, load srcs[t]'s base pointer (a slice
+// header is 24 bytes) plus r·lds floats, broadcast wts[t], and accumulate
+// wts[t]·srcs[t][r·lds + block] into the block's registers; then add the
+// bias and store to dst[r·ldd + block]. R14 holds the row offset of the
+// sources in bytes.
 
-// func dwTapsAVX512(dst []float32, srcs [][]float32, wts []float32, bias float32)
-TEXT ·dwTapsAVX512(SB), NOSPLIT, $0-76
+// func dwTapsRowsAVX512(dst []float32, n, ldd, rows int, srcs [][]float32, lds int, wts []float32, bias float32)
+TEXT ·dwTapsRowsAVX512(SB), NOSPLIT, $0-108
 	MOVQ         dst_base+0(FP), DI
-	MOVQ         dst_len+8(FP), CX
-	MOVQ         srcs_base+24(FP), SI
-	MOVQ         srcs_len+32(FP), R8
-	MOVQ         wts_base+48(FP), R9
-	VBROADCASTSS bias+72(FP), Z31
-	XORQ         AX, AX                   // byte offset of the block
+	MOVQ         srcs_base+48(FP), SI
+	MOVQ         srcs_len+56(FP), R8
+	MOVQ         wts_base+80(FP), R9
+	VBROADCASTSS bias+104(FP), Z31
+	MOVQ         rows+40(FP), BX
+	XORQ         R14, R14
+
+rowloop:
+	TESTQ BX, BX
+	JZ    done
+	MOVQ  n+24(FP), CX
+	XORQ  AX, AX                          // byte offset of the block in the row
 
 block64:
 	CMPQ   CX, $64
@@ -29,6 +38,7 @@ block64:
 
 tap64:
 	MOVQ         (R11), R13
+	ADDQ         R14, R13
 	VBROADCASTSS (R12), Z4
 	VFMADD231PS  (R13)(AX*1), Z4, Z0
 	VFMADD231PS  64(R13)(AX*1), Z4, Z1
@@ -60,6 +70,7 @@ block16:
 
 tap16:
 	MOVQ             (R11), R13
+	ADDQ             R14, R13
 	VMOVUPS          (R13)(AX*1), Z5
 	VFMADD231PS.BCST (R12), Z5, Z0
 	ADDQ             $24, R11
@@ -74,11 +85,11 @@ tap16:
 
 tail:
 	TESTQ  CX, CX
-	JZ     done
+	JZ     rowend
 	MOVL   $1, DX
 	SHLL   CX, DX
 	DECL   DX
-	KMOVW  DX, K1                         // the len % 16 remaining columns
+	KMOVW  DX, K1                         // the n % 16 remaining columns
 	VPXORD Z0, Z0, Z0
 	MOVQ   SI, R11
 	MOVQ   R9, R12
@@ -86,6 +97,7 @@ tail:
 
 tapTail:
 	MOVQ             (R11), R13
+	ADDQ             R14, R13
 	VMOVUPS.Z        (R13)(AX*1), K1, Z5  // masked lanes are not read
 	VFMADD231PS.BCST (R12), Z5, Z0
 	ADDQ             $24, R11
@@ -94,6 +106,16 @@ tapTail:
 	JNZ              tapTail
 	VADDPS           Z31, Z0, Z0
 	VMOVUPS          Z0, K1, (DI)(AX*1)
+
+rowend:
+	MOVQ ldd+32(FP), DX
+	SHLQ $2, DX
+	ADDQ DX, DI
+	MOVQ lds+72(FP), DX
+	SHLQ $2, DX
+	ADDQ DX, R14
+	DECQ BX
+	JMP  rowloop
 
 done:
 	VZEROUPPER

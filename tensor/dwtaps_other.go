@@ -2,6 +2,6 @@
 
 package tensor
 
-func dwTaps(dst []float32, srcs [][]float32, wts []float32, bias float32) {
-	dwTapsGeneric(dst, srcs, wts, bias)
+func dwTapsRows(dst []float32, n, ldd, rows int, srcs [][]float32, lds int, wts []float32, bias float32) {
+	dwTapsRowsGeneric(dst, n, ldd, rows, srcs, lds, wts, bias)
 }
