@@ -98,3 +98,40 @@ func TestBNActFusedIsExact(t *testing.T) {
 		}
 	}
 }
+
+// Recycling between layers never touches the Sequential's input (even
+// passed through an identity layer) nor its output, and repeated passes
+// give the same result.
+func TestSequentialRecyclingKeepsInputAndOutput(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	x := tensor.New(1, 4, 9, 9)
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	keep := append([]float32(nil), x.Data...)
+	drop := NewDropout(rng, 0.5)
+	drop.SetTraining(false)
+	s := NewSequential(drop, NewConv2d(rng, 4, 6, 3, 1, 1, 1, false), randomBN(rng, 6), ReLU{},
+		NewDepthwiseConv2d(rng, 6, 3, 1, 1, 1, false), randomBN(rng, 6), Hardswish{}, NewConv2d(rng, 6, 2, 1, 1, 0, 1, true))
+	defer autograd.NoGrad()()
+	first := s.Forward(autograd.Const(x)).Value
+	want := append([]float32(nil), first.Data...)
+	for pass := 0; pass < 3; pass++ {
+		got := s.Forward(autograd.Const(x)).Value
+		for i, v := range got.Data {
+			if v != want[i] {
+				t.Fatalf("pass %d: y[%d] = %v, want %v", pass, i, v, want[i])
+			}
+		}
+	}
+	for i, v := range x.Data {
+		if v != keep[i] {
+			t.Fatalf("input changed at %d: %v, was %v", i, v, keep[i])
+		}
+	}
+	for i, v := range first.Data {
+		if v != want[i] {
+			t.Fatalf("first output changed at %d by later passes", i)
+		}
+	}
+}

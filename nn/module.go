@@ -263,20 +263,29 @@ func (s *Sequential) Members() Members {
 // Without gradients, a convolution followed by an evaluation-mode
 // BatchNorm2d (and a ReLU or Hardswish) runs as one fused layer, and so
 // does such a BN with its activation (fuse.go).
+//
+// Without gradients, the tensors passed between its layers are also
+// recycled once the next layer has consumed them (tensor.Recycle), unless
+// that layer returned them or a view of them, or they are (a view of) the
+// Sequential's own input.
 func (s *Sequential) Forward(x *autograd.Var) *autograd.Var {
 	fuse := fusing()
+	in := x.Value
 	for i := 0; i < len(s.Layers); i++ {
+		var y *autograd.Var
+		n := 0
 		if fuse {
-			if y, n := fuseConvBN(s.Layers[i:], x); n > 0 {
-				x, i = y, i+n-1
-				continue
-			}
-			if y, n := fuseBNAct(s.Layers[i:], x); n > 0 {
-				x, i = y, i+n-1
-				continue
+			if y, n = fuseConvBN(s.Layers[i:], x); n == 0 {
+				y, n = fuseBNAct(s.Layers[i:], x)
 			}
 		}
-		x = s.Layers[i].Forward(x)
+		if n == 0 {
+			y, n = s.Layers[i].Forward(x), 1
+		}
+		if fuse && i > 0 && !tensor.Overlap(x.Value, y.Value) && !tensor.Overlap(x.Value, in) {
+			tensor.Recycle(x.Value) // made by the previous layer, read by this one only
+		}
+		x, i = y, i+n-1
 	}
 	return x
 }

@@ -75,7 +75,7 @@ func ChannelAffineAct(x *Tensor, scale, shift []float32, act Act) *Tensor {
 	if len(scale) != c || len(shift) != c {
 		panic(fmt.Sprintf("tensor.ChannelAffineAct: %d scales and %d shifts for input %v", len(scale), len(shift), x.Shape))
 	}
-	y := New(x.Shape...)
+	y := NewUninit(x.Shape...) // every element is written
 	hw := h * w
 	parallelGrain(n*c, max(1, (1<<14)/max(hw, 1)), func(p0, p1 int) {
 		for p := p0; p < p1; p++ {

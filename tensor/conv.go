@@ -158,7 +158,7 @@ func convForward(x []float32, n int, w, bias []float32, g *convGeom) []float32 {
 // applied band by band.
 func convForwardIm2col(x []float32, n int, w, bias []float32, g *convGeom, act Act) []float32 {
 	ohw, inSz := g.oh*g.ow, g.ci*g.h*g.w
-	y := make([]float32, n*g.co*ohw)
+	y := NewUninit(n * g.co * ohw).Data // every band's product is written with beta = 0
 	if len(y) == 0 {
 		return y
 	}

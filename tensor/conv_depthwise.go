@@ -35,7 +35,7 @@ func DepthwiseConv2dAct(x, w, b *Tensor, o ConvOpts, act Act) *Tensor {
 	if b != nil && len(b.Data) != c {
 		panic(fmt.Sprintf("tensor.DepthwiseConv2d: bias %v for %d channels", b.Shape, c))
 	}
-	y := New(n, c, oh, ow)
+	y := NewUninit(n, c, oh, ow) // every row is written
 	g := dwGeom{h: h, w: wd, k: k, oh: oh, ow: ow, s: s, p: p, d: d}
 	ParallelFor(n*c, func(start, end int) {
 		var sc dwScratch

@@ -174,3 +174,47 @@ func TestDwTapsRows(t *testing.T) {
 		}
 	}
 }
+
+// The ops that take recycled, uninitialised output buffers write every
+// element: with NaN-filled buffers waiting in the bin their results are
+// unchanged.
+func TestUninitOutputsAreFullyWritten(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	x := New(2, 8, 11, 13)
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	w1, b1, wd, bd := New(6, 8, 1, 1), New(6), New(8, 1, 3, 3), New(8)
+	for _, tt := range []*Tensor{w1, b1, wd, bd} {
+		for i := range tt.Data {
+			tt.Data[i] = float32(rng.NormFloat64())
+		}
+	}
+	shift := make([]float32, 8)
+	run := func() []*Tensor {
+		return []*Tensor{
+			Conv2dAct(x, w1, b1, ConvOpts{}, ActReLU),
+			Conv2dAct(x, w1, nil, ConvOpts{}, ActNone),
+			DepthwiseConv2dAct(x, wd, bd, ConvOpts{Pad: 1, Stride: 2}, ActHardswish),
+			ChannelAffineAct(x, bd.Data, shift, ActReLU),
+		}
+	}
+	want := run()
+	nan := float32(math.NaN())
+	for _, y := range want {
+		for k := 0; k < 2; k++ {
+			junk := New(y.Shape...)
+			for i := range junk.Data {
+				junk.Data[i] = nan
+			}
+			Recycle(junk)
+		}
+	}
+	for i, y := range run() {
+		for j, v := range y.Data {
+			if math.Float32bits(v) != math.Float32bits(want[i].Data[j]) {
+				t.Fatalf("output %d: y[%d] = %v, want %v", i, j, v, want[i].Data[j])
+			}
+		}
+	}
+}
