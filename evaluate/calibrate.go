@@ -44,7 +44,7 @@ func CalibrateModel(m ood.Model, info Info, split *dataset.Split, score string, 
 	if err := checkSplit("calibration", split, &info); err != nil {
 		return nil, err
 	}
-	split = subset(split, opt.MaxImages)
+	split = split.EvenSubset(opt.MaxImages)
 	if err := e.fit(); err != nil {
 		return nil, err
 	}

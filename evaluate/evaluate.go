@@ -295,9 +295,6 @@ func checkSplit(what string, s *dataset.Split, info *Info) error {
 	return nil
 }
 
-// subset returns s restricted to n evenly spaced samples.
-func subset(s *dataset.Split, n int) *dataset.Split { return s.EvenSubset(n) }
-
 // batchFn receives one batch: the image tensor, its logits and the score
 // maps of the pass's scorers (in order).
 type batchFn func(b *dataset.Batch, logits *tensor.Tensor, scores []*tensor.Tensor) error
@@ -520,7 +517,7 @@ func (e *evaluator) fit() error {
 	if (reactFit != nil || sample != nil) && !isFM {
 		return fmt.Errorf("evaluate: react, mahalanobis, vim and knn need pre-logit features, which model %T does not expose", e.model)
 	}
-	split := subset(e.opt.FitSplit, e.opt.FitImages)
+	split := e.opt.FitSplit.EvenSubset(e.opt.FitImages)
 	err := e.pass(split, "fit "+split.Name, nil, func(b *dataset.Batch, logits *tensor.Tensor, _ []*tensor.Tensor) error {
 		if smlFit != nil {
 			if err := smlFit.Add(logits); err != nil {
@@ -651,7 +648,7 @@ func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Repor
 	if err := checkSplit("evaluation", split, &info); err != nil {
 		return nil, err
 	}
-	split = subset(split, opt.MaxImages)
+	split = split.EvenSubset(opt.MaxImages)
 	if err := e.fit(); err != nil {
 		return nil, err
 	}
@@ -663,7 +660,7 @@ func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Repor
 		if err := checkSplit("calibration", opt.CalibSplit, &info); err != nil {
 			return nil, err
 		}
-		cs := subset(opt.CalibSplit, opt.MaxImages)
+		cs := opt.CalibSplit.EvenSubset(opt.MaxImages)
 		scores, labels, err := e.collect(cs, "calibrate "+cs.Name)
 		if err != nil {
 			return nil, err

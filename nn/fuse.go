@@ -19,6 +19,12 @@ import (
 // the weights instead of the sum); training and export always run the
 // layers one by one.
 
+// foldable reports whether bn normalises with fixed statistics (evaluation
+// mode with running statistics): a per-channel affine map.
+func (b *BatchNorm2d) foldable() bool {
+	return !b.training && b.RunningMean != nil && b.RunningVar != nil
+}
+
 // fusing reports whether Sequential.Forward may fuse layers now.
 func fusing() bool { return !autograd.GradEnabled() && !autograd.Tracing() }
 
@@ -29,7 +35,7 @@ func fuseConvBN(layers []Layer, x *autograd.Var) (y *autograd.Var, n int) {
 		return nil, 0
 	}
 	bn, ok := layers[1].(*BatchNorm2d)
-	if !ok || bn.training || bn.RunningMean == nil || bn.RunningVar == nil {
+	if !ok || !bn.foldable() {
 		return nil, 0
 	}
 	act, n := tensor.ActNone, 2
@@ -54,7 +60,7 @@ func fuseConvBN(layers []Layer, x *autograd.Var) (y *autograd.Var, n int) {
 // BN.
 func fuseBNAct(layers []Layer, x *autograd.Var) (y *autograd.Var, n int) {
 	bn, ok := layers[0].(*BatchNorm2d)
-	if !ok || bn.training || bn.RunningMean == nil || bn.RunningVar == nil {
+	if !ok || !bn.foldable() {
 		return nil, 0
 	}
 	act, n := tensor.ActNone, 1
@@ -101,7 +107,7 @@ func activationOf(l Layer) (tensor.Act, bool) {
 // evaluation mode), else as the two layers. Pre-activation networks
 // (DenseNet's BN-ReLU-conv) call it for their BN-ReLU pairs.
 func BNAct(bn *BatchNorm2d, x *autograd.Var, act tensor.Act) *autograd.Var {
-	if fusing() && !bn.training && bn.RunningMean != nil && bn.RunningVar != nil {
+	if fusing() && bn.foldable() {
 		scale, shift := autograd.BatchNormEvalAffine(bn.Weight, bn.Bias, bn.RunningMean, bn.RunningVar, bn.Eps)
 		return autograd.Const(tensor.ChannelAffineAct(x.Value, scale, shift, act))
 	}

@@ -176,10 +176,7 @@ func (v *ViM) ScoreFeatures(feat *tensor.Tensor, out []float32) error {
 			}
 		}
 		gemm.Sgemm(false, false, r, hw, d, 1, v.NS, d, centred, hw, 0, proj, hw)
-		for c := 0; c < v.K; c++ {
-			fillConst(logits[c*hw:(c+1)*hw], v.B[c])
-		}
-		gemm.Sgemm(false, false, v.K, hw, d, 1, v.W, d, f, hw, 1, logits, hw)
+		gemm.Sgemm(false, false, v.K, hw, d, 1, v.W, d, f, hw, 0, logits, hw)
 		o := out[img*hw : (img+1)*hw]
 		for p := range o {
 			var ss float64
@@ -189,20 +186,14 @@ func (v *ViM) ScoreFeatures(feat *tensor.Tensor, out []float32) error {
 			}
 			m := math.Inf(-1)
 			for c := 0; c < v.K; c++ {
-				m = math.Max(m, float64(logits[c*hw+p]))
+				m = math.Max(m, float64(logits[c*hw+p]+v.B[c]))
 			}
 			var se float64
 			for c := 0; c < v.K; c++ {
-				se += math.Exp(float64(logits[c*hw+p]) - m)
+				se += math.Exp(float64(logits[c*hw+p]+v.B[c]) - m)
 			}
 			o[p] = float32(float64(v.Alpha)*math.Sqrt(ss) - (m + math.Log(se)))
 		}
 	}
 	return nil
-}
-
-func fillConst(d []float32, v float32) {
-	for i := range d {
-		d[i] = v
-	}
 }
