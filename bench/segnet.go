@@ -41,7 +41,7 @@ func (m *segnetRef) Members() nn.Members {
 
 func (m *segnetRef) Forward(x *autograd.Var) *autograd.Var {
 	for _, c := range m.body {
-		x = autograd.Relu(c.Forward(x))
+		x = nn.ConvAct(c, x, tensor.ActReLU) // fused without gradients, as ONNX Runtime fuses Conv+Relu
 	}
 	_, _, h, w := x.Value.NCHW()
 	x = autograd.ResizeBilinear(x, 2*h, 2*w)

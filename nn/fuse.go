@@ -29,13 +29,20 @@ func (b *BatchNorm2d) foldable() bool {
 func fusing() bool { return !autograd.GradEnabled() && !autograd.Tracing() }
 
 // fuseConvBN runs layers[0:n] as one fused layer on x when they match the
-// pattern, and returns n = 0 otherwise.
+// pattern (a convolution followed by an evaluation-mode BN and optionally
+// an activation, or directly by an activation), and returns n = 0
+// otherwise.
 func fuseConvBN(layers []Layer, x *autograd.Var) (y *autograd.Var, n int) {
 	if len(layers) < 2 {
 		return nil, 0
 	}
 	bn, ok := layers[1].(*BatchNorm2d)
 	if !ok || !bn.foldable() {
+		if act, isAct := activationOf(layers[1]); isAct {
+			if c, isConv := layers[0].(*Conv2d); isConv {
+				return ConvAct(c, x, act), 2
+			}
+		}
 		return nil, 0
 	}
 	act, n := tensor.ActNone, 2
@@ -102,6 +109,31 @@ func activationOf(l Layer) (tensor.Act, bool) {
 	return tensor.ActNone, false
 }
 
+// ConvAct returns act(c(x)) (act ReLU or Hardswish, or none), with the
+// activation applied as the convolution writes its output when inference
+// fusion applies, else as two layers.
+func ConvAct(c *Conv2d, x *autograd.Var, act tensor.Act) *autograd.Var {
+	if fusing() {
+		var b *tensor.Tensor
+		if c.Bias != nil {
+			b = c.Bias.Value
+		}
+		return autograd.Const(tensor.Conv2dAct(x.Value, c.Weight.Value, b, tensor.ConvOpts{Stride: c.Stride, Pad: c.Padding, Dilation: c.Dilation}, act))
+	}
+	return applyAct(c.Forward(x), act)
+}
+
+// applyAct applies act as an autograd op.
+func applyAct(y *autograd.Var, act tensor.Act) *autograd.Var {
+	switch act {
+	case tensor.ActReLU:
+		return autograd.Relu(y)
+	case tensor.ActHardswish:
+		return autograd.Hardswish(y)
+	}
+	return y
+}
+
 // BNAct returns act(bn(x)) (act ReLU or Hardswish, or none): in one pass
 // over x when inference fusion applies (no gradients, no tracer,
 // evaluation mode), else as the two layers. Pre-activation networks
@@ -111,12 +143,5 @@ func BNAct(bn *BatchNorm2d, x *autograd.Var, act tensor.Act) *autograd.Var {
 		scale, shift := autograd.BatchNormEvalAffine(bn.Weight, bn.Bias, bn.RunningMean, bn.RunningVar, bn.Eps)
 		return autograd.Const(tensor.ChannelAffineAct(x.Value, scale, shift, act))
 	}
-	y := bn.Forward(x)
-	switch act {
-	case tensor.ActReLU:
-		y = autograd.Relu(y)
-	case tensor.ActHardswish:
-		y = autograd.Hardswish(y)
-	}
-	return y
+	return applyAct(bn.Forward(x), act)
 }

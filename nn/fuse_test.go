@@ -135,3 +135,23 @@ func TestSequentialRecyclingKeepsInputAndOutput(t *testing.T) {
 		}
 	}
 }
+
+// A convolution followed directly by an activation fuses too (bit-identical:
+// the same convolution, the activation applied in place).
+func TestSequentialFusesConvAct(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	x := tensor.New(2, 3, 10, 12)
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	s := NewSequential(NewConv2d(rng, 3, 8, 3, 1, 1, 1, true), ReLU{}, NewConv2d(rng, 8, 4, 1, 1, 0, 1, true), Hardswish{})
+	want := s.Forward(autograd.Const(x)).Value
+	restore := autograd.NoGrad()
+	got := s.Forward(autograd.Const(x)).Value
+	restore()
+	for i, v := range got.Data {
+		if math.Float32bits(v) != math.Float32bits(want.Data[i]) {
+			t.Fatalf("y[%d] = %v, want %v", i, v, want.Data[i])
+		}
+	}
+}
