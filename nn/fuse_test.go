@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -24,16 +25,37 @@ func randomBN(rng *rand.Rand, c int) *BatchNorm2d {
 	return bn
 }
 
+// randInput returns a tensor of standard normal values.
+func randInput(rng *rand.Rand, shape ...int) *tensor.Tensor {
+	x := tensor.New(shape...)
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	return x
+}
+
+// assertFusedExact checks that s gives the same bits with gradients (layer
+// by layer) and without (fused).
+func assertFusedExact(t *testing.T, name string, s *Sequential, x *tensor.Tensor) {
+	t.Helper()
+	want := s.Forward(autograd.Const(x)).Value
+	restore := autograd.NoGrad()
+	got := s.Forward(autograd.Const(x)).Value
+	restore()
+	for i, v := range got.Data {
+		if math.Float32bits(v) != math.Float32bits(want.Data[i]) {
+			t.Fatalf("%s: y[%d] = %v, want %v", name, i, v, want.Data[i])
+		}
+	}
+}
+
 // Without gradients, conv + BN (+ activation) runs folded; the result is
 // the layer-by-layer one within float32 rounding, for ordinary and
 // depthwise convolutions, with and without a conv bias, with each
 // activation, and with a layer after the fused group.
 func TestSequentialFusesConvBNAct(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	x := tensor.New(2, 6, 11, 13)
-	for i := range x.Data {
-		x.Data[i] = float32(rng.NormFloat64())
-	}
+	x := randInput(rng, 2, 6, 11, 13)
 	cases := map[string]*Sequential{
 		"conv-bn":            NewSequential(NewConv2d(rng, 6, 5, 3, 1, 1, 1, false), randomBN(rng, 5)),
 		"conv-bias-bn-relu":  NewSequential(NewConv2d(rng, 6, 5, 3, 2, 1, 1, true), randomBN(rng, 5), ReLU{}),
@@ -81,21 +103,9 @@ func TestSequentialDoesNotFuseTrainingBN(t *testing.T) {
 // BNAct.
 func TestBNActFusedIsExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	x := tensor.New(2, 5, 9, 7)
-	for i := range x.Data {
-		x.Data[i] = float32(rng.NormFloat64())
-	}
+	x := randInput(rng, 2, 5, 9, 7)
 	for _, act := range []Layer{ReLU{}, Hardswish{}, Tanh{}} {
-		s := NewSequential(randomBN(rng, 5), act)
-		want := s.Forward(autograd.Const(x)).Value
-		restore := autograd.NoGrad()
-		got := s.Forward(autograd.Const(x)).Value
-		restore()
-		for i, v := range got.Data {
-			if math.Float32bits(v) != math.Float32bits(want.Data[i]) {
-				t.Fatalf("%T: y[%d] = %v, want %v", act, i, v, want.Data[i])
-			}
-		}
+		assertFusedExact(t, fmt.Sprintf("%T", act), NewSequential(randomBN(rng, 5), act), x)
 	}
 }
 
@@ -104,10 +114,7 @@ func TestBNActFusedIsExact(t *testing.T) {
 // give the same result.
 func TestSequentialRecyclingKeepsInputAndOutput(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	x := tensor.New(1, 4, 9, 9)
-	for i := range x.Data {
-		x.Data[i] = float32(rng.NormFloat64())
-	}
+	x := randInput(rng, 1, 4, 9, 9)
 	keep := append([]float32(nil), x.Data...)
 	drop := NewDropout(rng, 0.5)
 	drop.SetTraining(false)
@@ -140,18 +147,7 @@ func TestSequentialRecyclingKeepsInputAndOutput(t *testing.T) {
 // the same convolution, the activation applied in place).
 func TestSequentialFusesConvAct(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	x := tensor.New(2, 3, 10, 12)
-	for i := range x.Data {
-		x.Data[i] = float32(rng.NormFloat64())
-	}
-	s := NewSequential(NewConv2d(rng, 3, 8, 3, 1, 1, 1, true), ReLU{}, NewConv2d(rng, 8, 4, 1, 1, 0, 1, true), Hardswish{})
-	want := s.Forward(autograd.Const(x)).Value
-	restore := autograd.NoGrad()
-	got := s.Forward(autograd.Const(x)).Value
-	restore()
-	for i, v := range got.Data {
-		if math.Float32bits(v) != math.Float32bits(want.Data[i]) {
-			t.Fatalf("y[%d] = %v, want %v", i, v, want.Data[i])
-		}
-	}
+	x := randInput(rng, 2, 3, 10, 12)
+	assertFusedExact(t, "conv-relu-conv-hardswish",
+		NewSequential(NewConv2d(rng, 3, 8, 3, 1, 1, 1, true), ReLU{}, NewConv2d(rng, 8, 4, 1, 1, 0, 1, true), Hardswish{}), x)
 }
