@@ -432,6 +432,8 @@ func (e *evaluator) newScorers() ([]*scorer, error) {
 			s.logit = ls
 		case sp.Name == "sml" && e.sml != nil:
 			s.logit = e.sml
+		case sp.Def().NegativeClass:
+			s.model = ood.UNOScorer{}
 		case sp.Name == "odin":
 			s.model = ood.ODIN{T: s.temp, Eps: e.opt.ODINEps}
 		case sp.Name == "mcdropout":
@@ -619,6 +621,13 @@ func newEvaluator(m ood.Model, info Info, opt Options) (*evaluator, error) {
 	specs, err := ood.ParseScores(opt.Scores)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
+	}
+	for _, sp := range specs {
+		if sp.Def().NegativeClass {
+			if _, err := ood.AsNegativeClassModel(m, sp.String()); err != nil {
+				return nil, fmt.Errorf("evaluate: %w", err)
+			}
+		}
 	}
 	e := &evaluator{model: m, info: info, opt: opt, specs: specs}
 	if opt.ScoreResolution == scoreResNative {

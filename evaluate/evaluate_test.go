@@ -77,6 +77,7 @@ func tinyInfo(m *seg.Model) Info {
 // and labels of a split one image at a time: images come from the dataset
 // loader, logits from the model, scores from package ood.
 type direct struct {
+	images []*tensor.Tensor // the normalised images, one per entry
 	logits []*tensor.Tensor // one per image
 	labels [][]uint8        // dataset labels per image
 	meta   *dataset.Meta
@@ -99,10 +100,12 @@ func loadDirect(t *testing.T, m ood.Model, s *dataset.Split) *direct {
 		if err != nil {
 			t.Fatal(err)
 		}
-		lg, err := m.Logits(tensor.FromData(b.Images, 1, 3, b.H, b.W))
+		x := tensor.FromData(b.Images, 1, 3, b.H, b.W)
+		lg, err := m.Logits(x)
 		if err != nil {
 			t.Fatal(err)
 		}
+		d.images = append(d.images, x)
 		d.logits = append(d.logits, lg)
 		d.labels = append(d.labels, b.Labels)
 	}

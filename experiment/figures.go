@@ -236,6 +236,8 @@ func shortLabel(r rowSpec) string {
 		return "real neg. (OE)"
 	case VariantGMM:
 		return "GMM features"
+	case VariantUNO:
+		return "UNO head"
 	}
 	l := strings.TrimSuffix(strings.TrimPrefix(r.Label, "**"), "**")
 	if i := strings.Index(l, " ("); i > 0 {

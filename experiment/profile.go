@@ -82,6 +82,7 @@ const (
 	VariantNone    = "none"    // no negatives: stage 1 continued for the same steps
 	VariantScratch = "scratch" // --pretrained-flow=false (Table 9)
 	VariantNeither = "neither" // neither model pre-trained (Table 9)
+	VariantUNO     = "uno"     // a (K+1)-th negative class trained on the flow negatives (UNO head), its own λ auto
 
 	// Recipe ablations (issue 14: why the joint stage did not transfer):
 	// the default recipe with one setting changed.
@@ -104,6 +105,7 @@ var variantArgs = map[string][]string{
 	VariantRKL:     {"--neg-loss", "rkl"},
 	VariantFrozen:  {"--joint-flow=false"},
 	VariantNone:    {"--negatives", "none"},
+	VariantUNO:     {"--head", "uno"},
 	VariantScratch: {"--pretrained-flow=false"},
 	// A classifier from scratch needs stage 1's learning rates
 	// (train.DefaultDecoderLR, train.DefaultEncoderLR), not fine-tuning ones.
@@ -128,7 +130,7 @@ var lambdaFromNFlowJS = map[string]bool{
 // recipeVariants are the recipe ablations.
 var recipeVariants = []string{VariantLambdaLow, VariantLambdaHigh, VariantPatchLarge, VariantPaperLR, VariantFlowLRHigh, VariantFreezeBN}
 
-var allVariants = []string{VariantNFlowJS, VariantNoise, VariantReal, VariantGMM, VariantKL, VariantRKL, VariantFrozen, VariantNone, VariantScratch, VariantNeither}
+var allVariants = []string{VariantNFlowJS, VariantNoise, VariantReal, VariantGMM, VariantKL, VariantRKL, VariantFrozen, VariantNone, VariantScratch, VariantNeither, VariantUNO}
 
 var profiles = map[string]Profile{
 	// test: the harness's own end-to-end test; tiny everything, seconds.
@@ -174,7 +176,7 @@ var profiles = map[string]Profile{
 		ClosedEpochs: 80, ClosedBatch: 4, Preset: "tiny", OutputStride: 2,
 		FlowConfig: "denseflow", FlowPreset: "denseflow-tiny", FlowSteps: 2000, FlowBatch: 32, FlowCrop: 32, FlowValCrops: 256,
 		JointSteps: 600, JointBatch: 8, JointCheckpointEvery: 50,
-		Variants:       append([]string{VariantNFlowJS, VariantNone, VariantNoise, VariantReal, VariantGMM, VariantKL, VariantFrozen}, recipeVariants...),
+		Variants:       append([]string{VariantNFlowJS, VariantNone, VariantNoise, VariantReal, VariantGMM, VariantKL, VariantFrozen, VariantUNO}, recipeVariants...),
 		ModelBaselines: true, Temperatures: true, Predict: 6, ToySteps: 1500,
 	},
 }

@@ -76,6 +76,21 @@ var table8Rows = []rowSpec{
 	{"**flow trained jointly (NFlowJS)**", VariantNFlowJS, "js"},
 }
 
+// headRows compare heads and scores: post-hoc scores of the stage-1
+// model, the NFlowJS head (JS), and a UNO head trained on the same flow
+// negatives (issue 20).
+var headRows = []rowSpec{
+	{"stage 1, MSP", ModelClosed, "msp"},
+	{"stage 1, RbA (−Σ tanh l)", ModelClosed, "rba"},
+	{"stage 1, Mahalanobis (features)", ModelClosed, "mahalanobis"},
+	{"stage 1, ViM (features)", ModelClosed, "vim"},
+	{"stage 1, kNN (features, k = 10)", ModelClosed, "knn"},
+	{"NFlowJS head, RbA", VariantNFlowJS, "rba"},
+	{"**NFlowJS head, JS**", VariantNFlowJS, "js"},
+	{"UNO head, JS of its K inlier logits", VariantUNO, "js"},
+	{"**UNO head, uno (p_neg − max p_k)**", VariantUNO, "uno"},
+}
+
 var table9Rows = []rowSpec{
 	{"neither pre-trained (both from scratch in the joint run)", VariantNeither, "js"},
 	{"classifier pre-trained, flow from scratch", VariantScratch, "js"},
@@ -231,6 +246,9 @@ func RenderReport(r *Results, figs []Figure) string {
 		{"Table 7 — loss on negatives × OOD score", "L_neg of joint training – score at test time. MSP at T = 10 as in the paper; divergence scores at T = 2. " +
 			"mIoU shows what each loss costs the closed-set segmentation (the paper's case for the bounded JS loss).", table7Rows, detMIoUMetrics, detMIoUHeaders},
 		{"Table 8 — source of the negatives", "All rows score with JS (T = 2) unless noted; the same stage-1 model and training budget.", table8Rows, detMetrics, detHeaders},
+		{"Heads and scores — JS vs UNO vs post-hoc scores", "Post-hoc scores on the stage-1 model (features fitted on the train split), " +
+			"the NFlowJS model, and a UNO head (a (K+1)-th negative class trained by cross-entropy on the same flow negatives, its own λ auto by the uno score's val FPR95).",
+			headRows, detMIoUMetrics, detMIoUHeaders},
 		{"Recipe ablations — what makes the joint stage transfer", "The default recipe of `train joint` with one setting changed " +
 			"(issue 14); JS score at T = 2. λ auto picks λ from short pilots by the val split's FPR95 (never the test split).", recipeRows, detMIoUMetrics, detMIoUHeaders},
 		{"Table 9 — pre-training", "Without pre-training, a model trains from scratch within the joint run's budget (the classifier at stage 1's " +

@@ -51,7 +51,10 @@ func jsAt(t string) string {
 
 // closedScores and jointScores are the eval scores of each kind of model.
 func scoresFor(model string, p Profile) []string {
-	s := []string{"msp", "msp@10", "maxlogit", "entropy", "energy", "kl", "rkl", "js"}
+	s := []string{"msp", "msp@10", "maxlogit", "entropy", "energy", "kl", "rkl", "js", "rba"}
+	if model == VariantUNO {
+		s = append(s, "uno")
+	}
 	if p.Temperatures {
 		for _, t := range Temperatures {
 			if t != "2" {
@@ -64,7 +67,7 @@ func scoresFor(model string, p Profile) []string {
 		if p.MCPasses > 0 {
 			mc += "@" + strconv.Itoa(p.MCPasses)
 		}
-		s = append(s, "odin", mc, "react")
+		s = append(s, "odin", mc, "react", "mahalanobis", "vim", "knn")
 	}
 	return s
 }

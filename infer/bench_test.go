@@ -51,7 +51,7 @@ func BenchmarkPostForward(b *testing.B) {
 	b.Run("score+fuse", func(b *testing.B) {
 		thr := float32(-0.1)
 		for b.Loop() {
-			if err := p.scoreAndFuse(&Result{p: p}, logits, nil, &thr); err != nil {
+			if err := p.scoreAndFuse(&Result{p: p}, logits, nil, nil, &thr); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -59,7 +59,7 @@ func BenchmarkPostForward(b *testing.B) {
 	b.Run("summary", func(b *testing.B) {
 		thr := float32(-0.1)
 		r := &Result{p: p, Input: &dataset.Image{W: 2048, H: 1024}}
-		if err := p.scoreAndFuse(r, logits, nil, &thr); err != nil {
+		if err := p.scoreAndFuse(r, logits, nil, nil, &thr); err != nil {
 			b.Fatal(err)
 		}
 		for b.Loop() {
@@ -78,7 +78,7 @@ func BenchmarkPostForward(b *testing.B) {
 		thr := float32(-0.1)
 		r := &Result{p: pn, Input: &dataset.Image{W: 2048, H: 1024}}
 		for b.Loop() {
-			if err := pn.scoreAndFuse(r, logits, native, &thr); err != nil {
+			if err := pn.scoreAndFuse(r, logits, nil, native, &thr); err != nil {
 				b.Fatal(err)
 			}
 		}

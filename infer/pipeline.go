@@ -111,8 +111,9 @@ type Pipeline struct {
 	cfg    Config
 	score  Score
 	scorer ood.LogitScorer
-	native NativeModel  // non-nil with ScoreResNative
-	meta   dataset.Meta // palette for drawing; AnomalyLabel = K, the fusion label
+	native NativeModel            // non-nil with ScoreResNative
+	neg    ood.NegativeClassModel // non-nil for a score of the K+1 outputs (uno)
+	meta   dataset.Meta           // palette for drawing; AnomalyLabel = K, the fusion label
 	mu     sync.Mutex
 }
 
@@ -121,6 +122,9 @@ type Score struct {
 	Name        string // canonical name (ood registry), e.g. "js"
 	Kind        ood.Kind
 	Temperature float32 // from NAME@T, else the default; 0 when unused
+	// NegativeClass scores (uno) read the K+1 outputs of a model with a
+	// negative class (ood.NegativeClassModel), from the same single pass.
+	NegativeClass bool
 }
 
 // ParseScore parses a score name as ood.ParseScore does ("js", "nflowjs",
@@ -135,9 +139,12 @@ func ParseScore(name string) (Score, error) {
 	if err != nil {
 		return Score{}, fmt.Errorf("infer: %w", err)
 	}
+	if d := sp.Def(); d.NegativeClass {
+		return Score{Name: sp.Name, Kind: d.Kind, NegativeClass: true}, nil
+	}
 	sc, ok := sp.Scorer()
 	if !ok {
-		return Score{}, fmt.Errorf("infer: score %q needs more than the logits of one pass; predict and serve support js, msp, maxlogit, entropy, energy, kl and rkl (NAME@T sets the temperature)", name)
+		return Score{}, fmt.Errorf("infer: score %q needs more than the logits of one pass; predict and serve support js, msp, maxlogit, entropy, energy, kl, rkl, rba and uno (NAME@T sets the temperature)", name)
 	}
 	return Score{Name: sp.Name, Kind: sc.Kind, Temperature: sp.Temperature()}, nil
 }
@@ -203,6 +210,12 @@ func New(m ood.Model, cfg Config) (*Pipeline, error) {
 			return nil, fmt.Errorf("infer: score resolution %q needs a model that exposes its native-resolution logits (NativeModel); %T does not", ScoreResNative, m)
 		}
 	}
+	var neg ood.NegativeClassModel
+	if score.NegativeClass {
+		if neg, err = ood.AsNegativeClassModel(m, score.Name); err != nil {
+			return nil, fmt.Errorf("infer: %w", err)
+		}
+	}
 	cfg.Classes = append([]string(nil), cfg.Classes...)
 	// The score's own temperature, below 1 too (a threshold calibrated at
 	// T = 0.5 must meet scores at T = 0.5); scores without one (max-logit)
@@ -211,7 +224,7 @@ func New(m ood.Model, cfg Config) (*Pipeline, error) {
 	if t == 0 {
 		t = 1
 	}
-	p := &Pipeline{model: m, cfg: cfg, score: score, scorer: ood.LogitScorer{Kind: score.Kind, T: t}, native: native}
+	p := &Pipeline{model: m, cfg: cfg, score: score, scorer: ood.LogitScorer{Kind: score.Kind, T: t}, native: native, neg: neg}
 	p.meta = dataset.Meta{Classes: cfg.Classes, Colors: cfg.Colors, IgnoreLabel: dataset.DefaultIgnoreLabel, AnomalyLabel: k}
 	p.meta.Colors = dataset.Palette(&p.meta)
 	return p, nil
@@ -300,7 +313,7 @@ func (p *Pipeline) PredictAt(img *dataset.Image, threshold *float32, source stri
 	t0 := time.Now()
 	x := tensor.FromData((&dataset.Sample{Image: img}).CHW(p.cfg.Mean, p.cfg.Std), 1, 3, img.H, img.W)
 	t1 := time.Now()
-	logits, native, err := p.forward(x)
+	logits, all, native, err := p.forward(x)
 	if err != nil {
 		return nil, err
 	}
@@ -308,7 +321,7 @@ func (p *Pipeline) PredictAt(img *dataset.Image, threshold *float32, source stri
 	if err := p.checkLogits(logits, img); err != nil {
 		return nil, err
 	}
-	if err := p.scoreAndFuse(r, logits, native, threshold); err != nil {
+	if err := p.scoreAndFuse(r, logits, all, native, threshold); err != nil {
 		return nil, err
 	}
 	if p.cfg.KeepLogits {
@@ -324,9 +337,11 @@ func (p *Pipeline) PredictAt(img *dataset.Image, threshold *float32, source stri
 
 // scoreAndFuse computes the closed-set labels, the score map and, with a
 // threshold, the fused labels of r from its logits, timing each stage.
-// native, the native-resolution logits, is nil unless the score
-// resolution is ScoreResNative; the score is then computed from it.
-func (p *Pipeline) scoreAndFuse(r *Result, logits, native *tensor.Tensor, threshold *float32) error {
+// all holds the K+1 outputs of a negative-class score (nil otherwise: the
+// score reads logits). native, the native-resolution logits (K+1 outputs
+// for a negative-class score), is nil unless the score resolution is
+// ScoreResNative; the score is then computed from it.
+func (p *Pipeline) scoreAndFuse(r *Result, logits, all, native *tensor.Tensor, threshold *float32) error {
 	t0 := time.Now()
 	arg, err := ood.Argmax(logits)
 	if err != nil {
@@ -338,9 +353,12 @@ func (p *Pipeline) scoreAndFuse(r *Result, logits, native *tensor.Tensor, thresh
 	}
 	t1 := time.Now()
 	var scores *tensor.Tensor
-	if native == nil {
+	switch {
+	case native == nil && all != nil:
+		scores, err = p.scorer.Score(all)
+	case native == nil:
 		scores, err = p.scorer.Score(logits)
-	} else {
+	default:
 		scores, err = p.nativeScore(native, r.Input.H, r.Input.W)
 	}
 	if err != nil {
@@ -367,39 +385,70 @@ func (p *Pipeline) nativeScore(native *tensor.Tensor, h, w int) (*tensor.Tensor,
 // model into an error so that no input can crash a long-running server.
 // With ScoreResNative it runs the model once for the native-resolution
 // logits and upsamples them for the full-resolution ones (the same values
-// as Logits); native is nil otherwise.
-func (p *Pipeline) forward(x *tensor.Tensor) (logits, native *tensor.Tensor, err error) {
+// as Logits); native is nil otherwise. For a negative-class score the
+// same single pass yields all K+1 outputs: all (full resolution, nil with
+// ScoreResNative) and native hold them, logits the first K.
+func (p *Pipeline) forward(x *tensor.Tensor) (logits, all, native *tensor.Tensor, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	defer func() {
 		if v := recover(); v != nil {
-			logits, native, err = nil, nil, fmt.Errorf("infer: model panicked: %v", v)
+			logits, all, native, err = nil, nil, nil, fmt.Errorf("infer: model panicked: %v", v)
 		}
 	}()
+	k := len(p.cfg.Classes)
+	outputs := k
+	if p.neg != nil {
+		outputs = k + 1
+	}
 	if p.native == nil {
-		logits, err = p.model.Logits(x)
+		if p.neg != nil {
+			all, err = p.neg.AllLogits(x)
+			if err == nil {
+				if err = checkOutputs(all, outputs, "logits"); err == nil {
+					logits = tensor.Split(all, k, 1)[0]
+				}
+			}
+		} else {
+			logits, err = p.model.Logits(x)
+		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("infer: forward pass: %w", err)
+			return nil, nil, nil, fmt.Errorf("infer: forward pass: %w", err)
 		}
-		return logits, nil, nil
+		return logits, all, nil, nil
 	}
-	native, err = p.native.NativeLogits(x)
+	if p.neg != nil {
+		native, err = p.neg.NativeAllLogits(x)
+	} else {
+		native, err = p.native.NativeLogits(x)
+	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("infer: forward pass: %w", err)
+		return nil, nil, nil, fmt.Errorf("infer: forward pass: %w", err)
 	}
-	if native == nil || native.Dims() != 4 || native.Shape[0] != 1 || native.Shape[1] != len(p.cfg.Classes) {
-		var got []int
-		if native != nil {
-			got = native.Shape
-		}
-		return nil, nil, fmt.Errorf("infer: model returned native logits of shape %v, want [1,%d,h,w]", got, len(p.cfg.Classes))
+	if err := checkOutputs(native, outputs, "native logits"); err != nil {
+		return nil, nil, nil, err
 	}
 	_, _, h, w := x.NCHW()
 	logits, err = p.native.UpsampleNative(native, h, w)
 	if err != nil {
-		return nil, nil, fmt.Errorf("infer: upsampling the native logits: %w", err)
+		return nil, nil, nil, fmt.Errorf("infer: upsampling the native logits: %w", err)
 	}
-	return logits, native, nil
+	if p.neg != nil {
+		logits = tensor.Split(logits, k, 1)[0]
+	}
+	return logits, nil, native, nil
+}
+
+// checkOutputs checks a model output of one image for c channels.
+func checkOutputs(t *tensor.Tensor, c int, what string) error {
+	if t == nil || t.Dims() != 4 || t.Shape[0] != 1 || t.Shape[1] != c {
+		var got []int
+		if t != nil {
+			got = t.Shape
+		}
+		return fmt.Errorf("infer: model returned %s of shape %v, want [1,%d,h,w]", what, got, c)
+	}
+	return nil
 }
 
 func (p *Pipeline) checkLogits(l *tensor.Tensor, img *dataset.Image) error {

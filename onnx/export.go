@@ -16,7 +16,8 @@ import (
 type Options struct {
 	H, W int // input size (fixed)
 	// Score names the anomaly score ("" = the bundle's); Temperature > 0
-	// replaces its temperature. Exportable: js, msp, maxlogit.
+	// replaces its temperature. Exportable: js, msp, maxlogit, and uno
+	// for a model with a negative class.
 	Score       string
 	Temperature float32
 }
@@ -47,11 +48,21 @@ func Export(b *seg.Bundle, o Options) ([]byte, error) {
 	tr.names[x] = "image"
 	g.names["image"] = 1
 	nn.Eval(b.Model)
+	// A UNO head's K+1 outputs are traced whole; the graph slices the K
+	// inlier logits off them (the "logits" output) and scores either.
+	neg := b.Model.HasNegativeClass()
+	if spec.Def().NegativeClass && !neg {
+		return nil, fmt.Errorf("onnx: score %s needs a model with a negative class (train joint --head uno)", spec.Name)
+	}
+	forward := b.Model.Forward
+	if neg {
+		forward = b.Model.ForwardAll
+	}
 	var logits *autograd.Var
 	func() {
 		defer autograd.NoGrad()()
 		defer autograd.Trace(tr)()
-		logits = b.Model.Forward(x)
+		logits = forward(x)
 	}()
 	if tr.err != nil {
 		return nil, tr.err
@@ -61,9 +72,15 @@ func Export(b *seg.Bundle, o Options) ([]byte, error) {
 		return nil, fmt.Errorf("onnx: the forward pass produced its logits outside the traced ops")
 	}
 	k := b.Info.Config.NumClasses
+	all := ln
+	if neg {
+		ln = g.add("Slice", []string{all, g.constInts("starts", 0), g.constInts("ends", int64(k)), g.constInts("axes", 1)})
+	}
 	g.output("logits", ln)
-	score, err := scoreGraph(g, "logits", spec, k, t)
-	if err != nil {
+	var score string
+	if spec.Def().NegativeClass {
+		score = unoGraph(g, all, k)
+	} else if score, err = scoreGraph(g, "logits", spec, k, t); err != nil {
 		return nil, err
 	}
 	g.output("score", score)
@@ -80,6 +97,16 @@ func Export(b *seg.Bundle, o Options) ([]byte, error) {
 		g.meta = append(g.meta, [2]string{"threshold", fmt.Sprint(*thr)}, [2]string{"threshold_rule", "score > threshold is anomalous"})
 	}
 	return g.Marshal("nflowjs", "nflowjs"), nil
+}
+
+// unoGraph appends the uno score of the K+1 outputs all: with p their
+// softmax, p_{K+1} − max_{k≤K} p_k (package ood's UNO).
+func unoGraph(g *Graph, all string, k int) string {
+	p := g.add("Softmax", []string{all}, attr{"axis", int64(1)})
+	in := g.add("Slice", []string{p, g.constInts("starts", 0), g.constInts("ends", int64(k)), g.constInts("axes", 1)})
+	negp := g.add("Slice", []string{p, g.constInts("starts", int64(k)), g.constInts("ends", int64(k+1)), g.constInts("axes", 1)})
+	mx := g.add("ReduceMax", []string{in}, attr{"axes", []int64{1}}, attr{"keepdims", int64(1)})
+	return g.add("Sub", []string{negp, mx})
 }
 
 // scoreGraph appends the anomaly score of logits (higher = more anomalous,

@@ -45,6 +45,12 @@ func TestONNXRuntime(t *testing.T) {
 		}
 		models = append(models, model{p, cfg, 256, 512})
 	}
+	uno, err := seg.PresetConfig("tiny", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uno.Head = seg.HeadUNO // K+1 outputs: the graph slices the logits and scores uno on all
+	models = append(models, model{"tiny-uno", uno, 128, 256})
 	for _, a := range []string{"fcn_resnet50", "deeplabv3_resnet50", "deeplabv3_resnet101", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large", "deepwv3plus"} {
 		models = append(models, model{a, seg.Config{Arch: a, NumClasses: 5}, 128, 256})
 	}
@@ -99,7 +105,11 @@ func TestONNXRuntime(t *testing.T) {
 			info := seg.NewInfo(m, []string{"a", "b", "c", "d", "e"}, "js", "test")
 			info.Mean, info.Std = convention.Mean, convention.Std
 			b := &seg.Bundle{Model: m, Info: info}
-			for _, score := range []string{"js", "msp"} {
+			scores := []string{"js", "msp"}
+			if m.HasNegativeClass() {
+				scores = append(scores, "uno")
+			}
+			for _, score := range scores {
 				raw, err := Export(b, Options{H: md.h, W: md.w, Score: score})
 				if err != nil {
 					t.Fatal(err)
@@ -124,21 +134,29 @@ func TestONNXRuntime(t *testing.T) {
 					t.Fatal(err)
 				}
 				spec, _ := ood.ParseScore(score)
-				kind, _ := spec.Scorer()
-				sc, err := ood.Compute(kind.Kind, logits, spec.Temperature())
+				kind, temp, scored := spec.Def().Kind, spec.Temperature(), logits
+				if spec.Def().NegativeClass {
+					temp = 1
+					if scored, err = m.AllLogits(x); err != nil {
+						t.Fatal(err)
+					}
+				}
+				sc, err := ood.Compute(kind, scored, temp)
 				if err != nil {
 					t.Fatal(err)
 				}
 				ortLogits := compare(t, md.name+" "+score+" logits", filepath.Join(dir, "out_logits.npy"), logits.Data, true)
-				// The score graph on ONNX Runtime's own logits: random
-				// ResNets give logits of ~1e4, where the saturated softmax
-				// turns a 2e-6 relative logit difference into 1e-3 of score,
-				// so the score graph is checked on identical logits.
-				own, err := ood.Compute(kind.Kind, tensor.FromData(ortLogits, logits.Shape...), spec.Temperature())
-				if err != nil {
-					t.Fatal(err)
+				if !spec.Def().NegativeClass {
+					// The score graph on ONNX Runtime's own logits: random
+					// ResNets give logits of ~1e4, where the saturated softmax
+					// turns a 2e-6 relative logit difference into 1e-3 of score,
+					// so the score graph is checked on identical logits.
+					own, err := ood.Compute(kind, tensor.FromData(ortLogits, logits.Shape...), temp)
+					if err != nil {
+						t.Fatal(err)
+					}
+					compare(t, md.name+" "+score+" score (on ORT's logits)", filepath.Join(dir, "out_score.npy"), own.Data, true)
 				}
-				compare(t, md.name+" "+score+" score (on ORT's logits)", filepath.Join(dir, "out_score.npy"), own.Data, true)
 				compare(t, md.name+" "+score+" score (end to end)", filepath.Join(dir, "out_score.npy"), sc.Data, true)
 			}
 		})

@@ -36,10 +36,15 @@ const (
 	// near K, one that a class claims scores lower. T is not used; the
 	// range is [−K, K].
 	RbA
+	// UNO is p_{K+1} − max_{k≤K} p_k over the K+1 outputs of a model with
+	// a negative class (the last channel; uno.go): the negative class's
+	// probability minus the inlier posterior's top probability. Its
+	// logits have K+1 channels, not K; range [−1, 1].
+	UNO
 	numKinds
 )
 
-var kindNames = [...]string{"nflowjs", "msp", "max-logit", "entropy", "energy", "kl-uniform", "reverse-kl", "rba"}
+var kindNames = [...]string{"nflowjs", "msp", "max-logit", "entropy", "energy", "kl-uniform", "reverse-kl", "rba", "uno"}
 
 func (k Kind) String() string {
 	if k >= 0 && k < numKinds {
@@ -86,6 +91,15 @@ func ComputeInto(kind Kind, dst, logits []float32, n, k, hw int, T float32) erro
 	if kind == RbA {
 		forPixels(n, hw, func(img, i0, i1 int) {
 			rbaRange(dst[img*hw+i0:img*hw+i1], logits[img*k*hw:], hw, k, i0)
+		})
+		return nil
+	}
+	if kind == UNO {
+		if k < 2 {
+			return fmt.Errorf("ood: the uno score needs K+1 >= 2 output channels (K inlier classes and the negative class), have %d", k)
+		}
+		forPixels(n, hw, func(img, i0, i1 int) {
+			unoRange(dst[img*hw+i0:img*hw+i1], logits[img*k*hw:], hw, k, i0, 1/T)
 		})
 		return nil
 	}

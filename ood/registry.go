@@ -27,7 +27,10 @@ type ScoreDef struct {
 	// Fitted scores need statistics fitted on training images (a fit
 	// split) before they can score.
 	Fitted bool
-	Help   string
+	// NegativeClass scores read the K+1 outputs of a model with a
+	// negative class (NegativeClassModel), not the K inlier logits.
+	NegativeClass bool
+	Help          string
 }
 
 // scoreDefs lists every score, in the order ScoreNames prints them.
@@ -48,6 +51,8 @@ var scoreDefs = []ScoreDef{
 		Help: "−KL(softmax(l/T)‖U) (T = 2)"},
 	{Name: "rba", Kind: RbA, Logit: true,
 		Help: "RbA: −Σ_k tanh(l_k), every class rejects the pixel (Nayal et al., ICCV 2023)"},
+	{Name: "uno", Kind: UNO, NegativeClass: true,
+		Help: "UNO: p_neg − max_k p_k over the K+1 softmax of a model trained with --head uno (Delić et al., BMVC 2024)"},
 	{Name: "sml", Fitted: true,
 		Help: "standardized max-logit, class statistics fitted on the fit split (train)"},
 	{Name: "odin", Param: "T", DefaultT: DefaultODINTemperature,
@@ -227,6 +232,9 @@ func (s ScoreSpec) Scorer() (LogitScorer, bool) {
 // image's own minimum and maximum).
 func (s ScoreSpec) Bounds(k int) (lo, hi float32, ok bool) {
 	d := s.Def()
+	if d.NegativeClass {
+		return -1, 1, true
+	}
 	if !d.Logit {
 		return 0, 0, false
 	}

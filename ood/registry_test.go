@@ -41,6 +41,9 @@ func TestScoreTemperatures(t *testing.T) {
 	kinds := map[Kind]bool{}
 	for _, n := range ScoreNames() {
 		sp, _ := ParseScore(n)
+		if d := sp.Def(); d.NegativeClass {
+			kinds[d.Kind] = true // scored on the K+1 outputs (UNOScorer)
+		}
 		if sc, ok := sp.Scorer(); ok {
 			kinds[sc.Kind] = true
 			if !(sc.T > 0) {

@@ -61,11 +61,25 @@ type ValResult struct {
 	Loss      float64 // mean cross-entropy over evaluated pixels
 	Images    int
 	// AnomalyAP and AnomalyFPR95 are the pixel-level detection metrics
-	// (pooled, exact) of the NFlowJS score −JS(U, softmax(l/2)) on the
+	// (pooled, exact) of the NFlowJS score −JS(U, softmax(l/2)) (the uno
+	// score for a model with a negative class) on the
 	// split's anomaly pixels (void excluded); NaN when it has none. A val
 	// split with anomalies of kinds unlike the test split's measures
 	// detection without touching the test anomalies (joint --lambda auto).
 	AnomalyAP, AnomalyFPR95 float64
+}
+
+// valLogits returns the K inlier logits of x and, for a model with a
+// negative class, its K+1 outputs (nil otherwise), from one pass.
+func valLogits(m *seg.Model, x *tensor.Tensor) (logits, all *tensor.Tensor, err error) {
+	if !m.HasNegativeClass() {
+		logits, err = m.Logits(x)
+		return logits, nil, err
+	}
+	if all, err = m.AllLogits(x); err != nil {
+		return nil, nil, err
+	}
+	return tensor.Split(all, m.Config().NumClasses, 1)[0], all, nil
 }
 
 // NewValLoader returns an in-order loader without augmentation that caches
@@ -105,7 +119,7 @@ func Validate(ctx context.Context, m *seg.Model, ld *dataset.Loader, limit int) 
 		}
 		hw := b.H * b.W
 		x := tensor.FromData(b.Images[:n*3*hw], n, 3, b.H, b.W)
-		logits, err := m.Logits(x)
+		logits, all, err := valLogits(m, x)
 		if err != nil {
 			return nil, err
 		}
@@ -121,7 +135,12 @@ func Validate(ctx context.Context, m *seg.Model, ld *dataset.Loader, limit int) 
 		if err := res.Confusion.Add(gt, Argmax(logits), ignore); err != nil {
 			return nil, err
 		}
-		js, err := ood.JSAnomaly(logits, seg.DefaultTemperature)
+		var js *tensor.Tensor
+		if all != nil {
+			js, err = ood.Compute(ood.UNO, all, 1)
+		} else {
+			js, err = ood.JSAnomaly(logits, seg.DefaultTemperature)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -42,6 +42,11 @@ Ablations: --negatives noise|none|gmm|real:DIR, --neg-loss kl|rkl, --joint-flow=
 (frozen pre-trained flow), --pretrained-flow=false (flow from scratch), --pretrained-seg=false (classifier
 from scratch; with --pretrained-flow=false: neither model pre-trained).
 
+--head uno: UNO (Delić, Grcić & Šegvić, BMVC 2024) instead of the JS loss: the classifier
+gains a (K+1)-th "negative" class (zero-initialised) trained by cross-entropy on the pasted
+negatives (or GMM features); the bundle's score is uno = p_neg − max_k p_k over the K+1
+softmax, usable by eval/predict/serve/export like any other.
+
 Lambda: the right weight differs between data sets by an order of magnitude in short
 CPU runs (0.3 halves aerial's FPR95 but makes a small road model uncertain everywhere),
 so the default, --lambda auto, validates it as the paper does: a pilot of a quarter of
@@ -103,6 +108,7 @@ inputs), at least a quarter of that; the paper's U(16, 216) on 768-pixel road cr
 	fl.StringVar(&cfg.Flow, "flow", "", "pre-trained flow: a \"train flow\" run directory or a flow.safetensors file")
 	fl.StringVar(&cfg.Out, "out", "", "output run directory (becomes a segmentation bundle)")
 	fl.StringVar(&cfg.Negatives, "negatives", cfg.Negatives, "negatives: flow (NFlowJS), noise, none, real:DIR (auxiliary images), or gmm (VOS's virtual outlier features: low-likelihood samples of class Gaussians fitted on the stage-1 features, through the head)")
+	fl.StringVar(&cfg.Head, "head", "", "classifier head: empty for K logits, or uno: a (K+1)-th negative class trained on the negatives by cross-entropy, scored with uno = p_neg − max_k p_k (UNO, Delić et al., BMVC 2024; replaces --neg-loss)")
 	fl.StringVar(&negLoss, "neg-loss", cfg.NegLoss.String(), "loss on negative pixels: jsd (paper Eq. 6), kl (KL(U||p)) or rkl (KL(p||U))")
 	fl.StringVar(&lambda, "lambda", "auto", fmt.Sprintf("weight of L_neg in both losses (paper: 0.03); auto: short pilots at %v, kept by val FPR95 of the JS score (val mIoU kept); from:RUN_DIR: the lambda of a finished joint run (ablations)", joint.LambdaGrid))
 	fl.BoolVar(&cfg.JointFlow, "joint-flow", cfg.JointFlow, "train the flow jointly (false: frozen pre-trained flow)")

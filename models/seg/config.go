@@ -83,6 +83,26 @@ type Config struct {
 	// to the pre-logit features (0 = none). It is active in training mode
 	// and, for Monte-Carlo dropout, in StochasticLogits.
 	Dropout float32 `json:"dropout"`
+	// Head is "" for K logits, or HeadUNO for K+1: the extra, last
+	// channel is a "negative" class trained on pasted negatives (UNO,
+	// Delić, Grcić & Šegvić, BMVC 2024). Forward, Logits and NativeLogits
+	// still return the K inlier logits, so that argmax, mIoU and every
+	// logit score see the closed-set classifier; ForwardAll, AllLogits and
+	// NativeAllLogits return all Outputs() channels (the uno score's
+	// input).
+	Head string `json:"head,omitempty"`
+}
+
+// HeadUNO is Config.Head of a model with a (K+1)-th negative class.
+const HeadUNO = "uno"
+
+// Outputs is the number of output channels of the classifier: NumClasses,
+// plus one for the negative class of a UNO head.
+func (c Config) Outputs() int {
+	if c.Head == HeadUNO {
+		return c.NumClasses + 1
+	}
+	return c.NumClasses
 }
 
 // presets are the named configurations. Param counts and FLOPs are listed
@@ -157,7 +177,7 @@ func (c Config) FeatureStride() int {
 // or the fine level's width at output stride 2.
 func (c Config) FeatureWidth() int {
 	if c.Arch != "" {
-		return tv.FeatureWidth(c.Arch, c.NumClasses)
+		return tv.FeatureWidth(c.Arch, c.Outputs())
 	}
 	if c.OutputStride != 2 {
 		return c.DecoderWidth
@@ -170,6 +190,9 @@ func (c Config) FeatureWidth() int {
 
 // Validate checks the configuration.
 func (c Config) Validate() error {
+	if c.Head != "" && c.Head != HeadUNO {
+		return fmt.Errorf("%w: head %q (want %q or empty)", ErrConfig, c.Head, HeadUNO)
+	}
 	if c.Arch != "" {
 		if !tv.IsArch(c.Arch) {
 			return fmt.Errorf("%w: unknown architecture %q (have %v)", ErrConfig, c.Arch, tv.Archs())
@@ -283,6 +306,6 @@ func (c Config) convWeights() int64 {
 		conv(half, fw, 1)
 		conv(fw, fw, 3)
 	}
-	conv(c.FeatureWidth(), c.NumClasses, 1)
+	conv(c.FeatureWidth(), c.Outputs(), 1)
 	return n
 }

@@ -109,6 +109,27 @@ func (m *Model) LogitsFromFeatures(features *tensor.Tensor, h, w int) (*tensor.T
 // native grid (s² fewer pixels) and only the one-channel score map is
 // upsampled (package infer's native score resolution).
 func (m *Model) NativeLogits(images *tensor.Tensor) (*tensor.Tensor, error) {
+	return m.nativeLogits(images, m.cfg.NumClasses)
+}
+
+// AllLogits is Logits with all Config.Outputs() channels: for a UNO head
+// [N,K+1,H,W], the last channel being the negative class (the uno score's
+// input). It implements ood.NegativeClassModel.
+func (m *Model) AllLogits(images *tensor.Tensor) (*tensor.Tensor, error) {
+	if err := checkImages(images); err != nil {
+		return nil, err
+	}
+	defer m.evalScope()()
+	defer autograd.NoGrad()()
+	return m.ForwardAll(autograd.Const(images)).Value, nil
+}
+
+// NativeAllLogits is NativeLogits with all Config.Outputs() channels.
+func (m *Model) NativeAllLogits(images *tensor.Tensor) (*tensor.Tensor, error) {
+	return m.nativeLogits(images, m.cfg.Outputs())
+}
+
+func (m *Model) nativeLogits(images *tensor.Tensor, channels int) (*tensor.Tensor, error) {
 	if err := checkImages(images); err != nil {
 		return nil, err
 	}
@@ -117,12 +138,12 @@ func (m *Model) NativeLogits(images *tensor.Tensor) (*tensor.Tensor, error) {
 	_, _, h, w := images.NCHW()
 	f := m.ForwardFeatures(autograd.Const(images))
 	if m.tv != nil {
-		return m.tv.Head(f).Value, nil
+		return keepChannels(m.tv.Head(f), channels).Value, nil
 	}
 	if m.dec.drop != nil {
 		f = m.dec.drop.Forward(f) // identity in eval mode; kept so the path mirrors Classify
 	}
-	y := m.dec.logits.Forward(f).Value
+	y := keepChannels(m.dec.logits.Forward(f), channels).Value
 	if fh, fw := m.featureSize(h, w); y.Dims() != 4 || y.Shape[2] != fh || y.Shape[3] != fw {
 		return nil, fmt.Errorf("%w: native logits of shape %v for a %dx%d input", ErrInput, y.Shape, h, w)
 	}
@@ -195,7 +216,7 @@ func (m *Model) stochasticImported(images *tensor.Tensor, rng *rand.Rand) (*tens
 }
 
 // LinearHead returns the classifier mapping pre-logit features [N,D,h,w]
-// to native logits as a matrix w [K,D] and bias b [K] (nil without one),
+// to native (inlier) logits as a matrix w [K,D] and bias b [K] (nil without one),
 // or ok = false when the head is not one 1×1 convolution (LR-ASPP). It
 // implements ood.LinearHeadModel (ViM's origin and virtual logit).
 func (m *Model) LinearHead() (w, b *tensor.Tensor, ok bool) {
@@ -210,9 +231,11 @@ func (m *Model) LinearHead() (w, b *tensor.Tensor, ok bool) {
 			return nil, nil, false
 		}
 	}
-	w = tensor.FromData(c.Weight.Value.Data, c.OutChannels, c.InChannels)
+	// A UNO head's negative row is not an inlier class's.
+	k := m.cfg.NumClasses
+	w = tensor.FromData(c.Weight.Value.Data[:k*c.InChannels], k, c.InChannels)
 	if c.Bias != nil {
-		b = c.Bias.Value
+		b = tensor.FromData(c.Bias.Value.Data[:k], k)
 	}
 	return w, b, true
 }

@@ -361,7 +361,7 @@ func newDecoder(rng *rand.Rand, ctr *flopCounter, cfg Config, stemW int, skipW [
 	}
 	// The classifier keeps PyTorch's default initialisation: He-normal
 	// logits would start with a large spread and a high initial loss.
-	d.logits = conv{Conv2d: nn.NewConv2d(rng, cfg.FeatureWidth(), cfg.NumClasses, 1, 1, 0, 1, true), ctr: ctr}
+	d.logits = conv{Conv2d: nn.NewConv2d(rng, cfg.FeatureWidth(), cfg.Outputs(), 1, 1, 0, 1, true), ctr: ctr}
 	return d
 }
 

@@ -41,7 +41,7 @@ func New(cfg Config, rng *rand.Rand) (*Model, error) {
 	}
 	ctr := &flopCounter{}
 	if cfg.Arch != "" {
-		t, err := tv.New(cfg.Arch, cfg.NumClasses, rng)
+		t, err := tv.New(cfg.Arch, cfg.Outputs(), rng)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 		}
@@ -189,19 +189,41 @@ func (m *Model) featureSize(h, w int) (fh, fw int) {
 // Classify maps pre-logit features (from ForwardFeatures of an h×w input)
 // to logits [N,K,h,w]: head dropout (training mode only), 1×1 classifier,
 // bilinear ×4 upsampling, crop. It panics if the feature shape does not
-// belong to an h×w input.
+// belong to an h×w input. A UNO head's negative channel is dropped before
+// the upsampling (ClassifyAll keeps it).
 func (m *Model) Classify(features *autograd.Var, h, w int) *autograd.Var {
+	return m.classify(features, h, w, m.cfg.NumClasses)
+}
+
+// ClassifyAll is Classify with all Config.Outputs() channels: K+1 for a
+// UNO head, the last being the negative class.
+func (m *Model) ClassifyAll(features *autograd.Var, h, w int) *autograd.Var {
+	return m.classify(features, h, w, m.cfg.Outputs())
+}
+
+// ForwardAll is Forward with all Config.Outputs() channels (see
+// ClassifyAll): what a UNO head is trained on.
+func (m *Model) ForwardAll(x *autograd.Var) *autograd.Var {
+	_, _, h, w := x.Value.NCHW()
+	return m.ClassifyAll(m.ForwardFeatures(x), h, w)
+}
+
+// HasNegativeClass reports whether the classifier has a UNO head's
+// (K+1)-th negative class (Config.Head).
+func (m *Model) HasNegativeClass() bool { return m.cfg.Head == HeadUNO }
+
+func (m *Model) classify(features *autograd.Var, h, w, channels int) *autograd.Var {
 	if err := m.checkFeatures(features.Value, h, w); err != nil {
 		panic("seg.Model.Classify: " + err.Error())
 	}
 	if m.tv != nil { // torchvision resizes the native logits straight to h×w
-		return m.tv.Upsample(m.tv.Head(features), h, w)
+		return m.tv.Upsample(keepChannels(m.tv.Head(features), channels), h, w)
 	}
 	f := features
 	if m.dec.drop != nil {
 		f = m.dec.drop.Forward(f)
 	}
-	y := m.dec.logits.Forward(f)
+	y := keepChannels(m.dec.logits.Forward(f), channels)
 	_, _, fh, fw := y.Value.NCHW()
 	s := m.FeatureStride()
 	y = autograd.ResizeBilinear(y, s*fh, s*fw)
@@ -211,10 +233,20 @@ func (m *Model) Classify(features *autograd.Var, h, w int) *autograd.Var {
 	return y
 }
 
+// keepChannels returns the first c channels of y [N,C,h,w] (y itself when
+// c = C), differentiably.
+func keepChannels(y *autograd.Var, c int) *autograd.Var {
+	if n := y.Value.Shape[1]; c < n {
+		return autograd.Split(y, c, n-c)[0]
+	}
+	return y
+}
+
 // HeadLogits maps pre-logit features [N,D,h,w] to native logits
-// [N,K,h,w] with the final 1×1 classifier alone (no dropout, no
+// [N,Outputs,h,w] with the final 1×1 classifier alone (no dropout, no
 // upsampling), differentiably: the head that VOS-style virtual outlier
-// features are trained through (train/joint's GMM negatives).
+// features are trained through (train/joint's GMM negatives). A UNO
+// head's negative channel is included.
 func (m *Model) HeadLogits(features *autograd.Var) *autograd.Var {
 	if m.tv != nil {
 		return m.tv.Head(features)

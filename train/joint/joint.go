@@ -110,7 +110,12 @@ type Config struct {
 	// "gmm" (VOS's virtual outliers in the pre-logit feature space, gmm.go).
 	Negatives string
 	NegLoss   NegLoss
-	Lambda    float64
+	// Head is "" (K logits, L_neg = NegLoss) or "uno": the classifier
+	// gains a (K+1)-th negative class (seg.WithNegativeClass, zero
+	// weights) trained with L_neg = NegativeClassLoss on the negatives,
+	// and the bundle scores with uno (UNO, Delić et al., BMVC 2024).
+	Head   string
+	Lambda float64
 	// LambdaAuto, if set, is how AutoLambda chose Lambda; it is recorded
 	// in the bundle's model.json.
 	LambdaAuto     *LambdaChoice
@@ -187,8 +192,15 @@ func (c *Config) Validate() error {
 	case c.LogEvery <= 0 || c.CheckpointEvery <= 0:
 		return bad("log and checkpoint intervals must be positive")
 	}
-	if _, _, err := parseNegatives(c.Negatives); err != nil {
+	kind, _, err := parseNegatives(c.Negatives)
+	if err != nil {
 		return err
+	}
+	switch {
+	case c.Head != "" && c.Head != seg.HeadUNO:
+		return bad("--head %q (want uno, or nothing for K logits)", c.Head)
+	case c.Head == seg.HeadUNO && kind == "none":
+		return bad("--head uno trains its negative class on negatives; --negatives none leaves it untrained")
 	}
 	return nil
 }
@@ -357,8 +369,12 @@ func Run(ctx context.Context, cfg Config, stdout, progress io.Writer) (*Summary,
 		rs.extra["val_fpr95"] = nullable(end.AnomalyFPR95)
 		fmt.Fprintf(stdout, "val mIoU %.4f before, %.4f after\n", start.MIoU, end.MIoU)
 		if !math.IsNaN(end.AnomalyAP) {
-			fmt.Fprintf(stdout, "val anomalies, JS score: AP %.4f before, %.4f after; FPR95 %.4f before, %.4f after\n",
-				start.AnomalyAP, end.AnomalyAP, start.AnomalyFPR95, end.AnomalyFPR95)
+			score := "JS"
+			if rs.model.HasNegativeClass() {
+				score = "uno"
+			}
+			fmt.Fprintf(stdout, "val anomalies, %s score: AP %.4f before, %.4f after; FPR95 %.4f before, %.4f after\n",
+				score, start.AnomalyAP, end.AnomalyAP, start.AnomalyFPR95, end.AnomalyFPR95)
 		}
 		if err := rs.save(ts, sum.Steps, string(cfgJSON)); err != nil {
 			return sum, err
@@ -400,7 +416,7 @@ func (rs *runState) validate(ctx context.Context) (*train.ValResult, error) {
 // configRecord is the configuration as saved in joint.json and the state.
 func configRecord(c Config) map[string]any {
 	return map[string]any{
-		"data": c.Data, "seg": c.Seg, "flow": c.Flow, "negatives": c.Negatives, "neg_loss": c.NegLoss.String(),
+		"data": c.Data, "seg": c.Seg, "flow": c.Flow, "negatives": c.Negatives, "neg_loss": c.negLossName(), "head": c.Head,
 		"lambda": c.Lambda, "joint_flow": c.JointFlow, "pretrained_flow": c.PretrainedFlow, "pretrained_seg": c.PretrainedSeg, "flow_preset": c.FlowPreset,
 		"flow_temperature": c.FlowTemperature, "patch_min": c.PatchMin, "patch_max": c.PatchMax,
 		"steps": c.Steps, "batch": c.Batch, "crop": []int{c.CropH, c.CropW}, "flip": c.Flip,
@@ -429,6 +445,14 @@ func setup(cfg Config) (*runState, error) {
 	info := rs.bundle.Info
 	if !cfg.PretrainedSeg {
 		if rs.model, err = seg.New(info.Config, rand.New(rand.NewPCG(cfg.Seed, 0x5e9))); err != nil {
+			return nil, err
+		}
+		rs.bundle.Model = rs.model
+	}
+	if cfg.Head == seg.HeadUNO {
+		// Zero weights for the negative class: the inlier logits start as
+		// stage 1 left them (the UNO authors' initialisation).
+		if rs.model, err = seg.WithNegativeClass(rs.model); err != nil {
 			return nil, err
 		}
 		rs.bundle.Model = rs.model
@@ -489,6 +513,7 @@ func setup(cfg Config) (*runState, error) {
 	rs.obj = &Objective{
 		Classifier: rs.model, Negatives: rs.negs, Virtual: rs.gmm, Sizer: PatchSizer{Min: cfg.PatchMin, Max: cfg.PatchMax},
 		Lambda: float32(cfg.Lambda), Loss: cfg.NegLoss, NumClasses: info.Config.NumClasses, Norm: rs.norm,
+		NegativeClass: rs.model.HasNegativeClass(),
 	}
 	if rs.fl != nil && cfg.JointFlow {
 		rs.obj.Flow = rs.fl
@@ -702,7 +727,7 @@ func (rs *runState) loop(ctx context.Context, start int, ts *trainState, cfgJSON
 		bad                   int
 		runStart, windowStart = time.Now(), time.Now()
 		ema                   = emaLosses{ce: math.NaN(), neg: math.NaN(), bpd: math.NaN()}
-		negName               = cfg.NegLoss.String()
+		negName               = cfg.negLossName()
 	)
 	defer func() {
 		if it != nil {
@@ -817,13 +842,27 @@ func (rs *runState) loop(ctx context.Context, start int, ts *trainState, cfgJSON
 	return sum, nil
 }
 
-// save writes the bundle (model.safetensors + model.json with score "js"),
-// the flow and the resumable state, each atomically; the state goes last
-// so that it never points past the bundle.
+// negLossName is L_neg's name in logs: NegLoss's, or "negce" (the
+// negative class's cross-entropy) for a UNO head.
+func (c Config) negLossName() string {
+	if c.Head == seg.HeadUNO {
+		return "negce"
+	}
+	return c.NegLoss.String()
+}
+
+// save writes the bundle (model.safetensors + model.json with score "js",
+// "uno" for a UNO head), the flow and the resumable state, each
+// atomically; the state goes last so that it never points past the
+// bundle.
 func (rs *runState) save(ts *trainState, step int, cfgJSON string) error {
 	info := rs.bundle.Info
+	info.Config = rs.model.Config()
 	info.Score = "js"
 	info.Temperature = seg.DefaultTemperature
+	if rs.model.HasNegativeClass() {
+		info.Score, info.Temperature = "uno", 1 // uno has no temperature; a bundle needs a valid one
+	}
 	info.Threshold, info.CalibratedOn = nil, "" // a new model needs a new calibration
 	info.Stage = "joint"
 	extra := map[string]any{}

@@ -86,7 +86,7 @@ func chooseLambda(pilots []LambdaPilot, stage1MIoU float64) (float64, string) {
 		}
 	}
 	if best >= 0 {
-		return pilots[best].Lambda, "lowest val FPR95 of the JS score among pilots keeping val mIoU"
+		return pilots[best].Lambda, "lowest val FPR95 of the model's score (JS; uno for a UNO head) among pilots keeping val mIoU"
 	}
 	// No val anomalies (or every pilot lost mIoU): the paper's rule.
 	chosen, rule := pilots[0].Lambda, "no pilot kept val mIoU: the smallest candidate"

@@ -40,7 +40,29 @@ type Objective struct {
 	Loss   NegLoss
 	// NumClasses is K; labels ≥ K are ignored by the cross-entropy.
 	NumClasses int
-	Norm       Normalizer
+	// NegativeClass trains a UNO head: the classifier (a
+	// NegativeClassifier) has K+1 outputs, the cross-entropy on inlier
+	// pixels runs over all of them, and L_neg is NegativeClassLoss, the
+	// cross-entropy of the negative pixels (pasted or virtual) to class
+	// K+1, in both losses (Loss is not used).
+	NegativeClass bool
+	Norm          Normalizer
+}
+
+// NegativeClassifier is a Classifier with a UNO head: ForwardAll returns
+// its K+1 outputs, the last being the negative class (seg.Model with
+// Config.Head "uno").
+type NegativeClassifier interface {
+	Classifier
+	ForwardAll(x *autograd.Var) *autograd.Var
+}
+
+// negMean is L_neg over the logits z of negative pixels.
+func (o *Objective) negMean(z *autograd.Var) *autograd.Var {
+	if o.NegativeClass {
+		return NegativeClassLoss(z)
+	}
+	return o.Loss.Mean(z)
 }
 
 // Result reports one step. Losses that do not apply are NaN.
@@ -96,6 +118,14 @@ func (o *Objective) Validate(h, w int) error {
 		}
 		if _, ok := o.Classifier.(HeadClassifier); !ok {
 			return fmt.Errorf("%w: GMM negatives need a classifier that exposes its head (%T does not)", ErrConfig, o.Classifier)
+		}
+	}
+	if o.NegativeClass {
+		if _, ok := o.Classifier.(NegativeClassifier); !ok {
+			return fmt.Errorf("%w: a negative-class (uno) head needs a classifier with K+1 outputs (%T has no ForwardAll)", ErrConfig, o.Classifier)
+		}
+		if o.Negatives == nil && o.Virtual == nil {
+			return fmt.Errorf("%w: a negative-class (uno) head is trained on negatives; --negatives none leaves it untrained", ErrConfig)
 		}
 	}
 	if o.Negatives != nil {
@@ -185,14 +215,19 @@ func (o *Objective) Gradients(images *tensor.Tensor, labels []uint8, rng *rand.R
 	}
 	res.Mixed = x.Value
 
-	logits := o.Classifier.Forward(x)
+	var logits *autograd.Var
+	if o.NegativeClass {
+		logits = o.Classifier.(NegativeClassifier).ForwardAll(x)
+	} else {
+		logits = o.Classifier.Forward(x)
+	}
 	target := MaskLabels(labels, o.NumClasses, n, h, w, res.Placement)
 	ce := autograd.CrossEntropy(logits, target, IgnoreIndex)
 	res.CE = float64(ce.Value.Data[0])
 	disc := ce
 	var neg *autograd.Var
 	if o.Negatives != nil {
-		neg = NegativeLoss(o.Loss, logits, res.Placement)
+		neg = o.negMean(CropEach(logits, res.Placement))
 		res.Neg = float64(neg.Value.Data[0])
 		if o.Lambda != 0 {
 			disc = autograd.Add(ce, autograd.Scale(neg, o.Lambda))
@@ -203,7 +238,7 @@ func (o *Objective) Gradients(images *tensor.Tensor, labels []uint8, rng *rand.R
 		// reaches only the head's parameters.
 		v := o.Virtual.Sample(rng)
 		res.Virtual = v.Shape[3]
-		vneg := o.Loss.Mean(o.Classifier.(HeadClassifier).HeadLogits(autograd.Const(v)))
+		vneg := o.negMean(o.Classifier.(HeadClassifier).HeadLogits(autograd.Const(v)))
 		res.Neg = float64(vneg.Value.Data[0])
 		if o.Lambda != 0 {
 			disc = autograd.Add(ce, autograd.Scale(vneg, o.Lambda))

@@ -195,6 +195,13 @@ func TestClassifierSeesOnlyItsLoss(t *testing.T) {
 	ce := autograd.CrossEntropy(logits, MaskLabels(labels, testK, 3, 16, 16, res.Placement), IgnoreIndex)
 	neg := NegativeLoss(JSD, logits, res.Placement)
 	autograd.Add(ce, autograd.Scale(neg, lambda)).Backward()
+	assertLDisc(t, params, got, res, ce, neg)
+}
+
+// assertLDisc checks a joint step's classifier gradients got and losses
+// res against L_disc = ce + λ·neg, back-propagated into params just before.
+func assertLDisc(t *testing.T, params []*autograd.Var, got [][]float32, res Result, ce, neg *autograd.Var) {
+	t.Helper()
 	want := cloneGrads(params)
 	for i := range want {
 		for j := range want[i] {

@@ -89,3 +89,20 @@ func (k NegLoss) Mean(z *autograd.Var) *autograd.Var {
 func NegativeLoss(k NegLoss, logits *autograd.Var, p Placement) *autograd.Var {
 	return k.Mean(CropEach(logits, p))
 }
+
+// NegativeClassLoss is L_neg of a UNO head (--head uno): the mean over
+// pixels of the cross-entropy −ln p_{K+1} of the negative class, the last
+// of the K+1 channels of z ([N,K+1,H,W] or [N,K+1]). The UNO authors
+// label pasted negatives with the new class in the segmentation
+// cross-entropy; here that term is L_neg, weighted by λ like the other
+// negative losses. Their single mean over all pixels, (1−s)·CE_in +
+// s·CE_neg with a pasted share s, is this objective at λ = s/(1−s), a few
+// percent for the paper's patch sizes: inside --lambda auto's grid.
+func NegativeClassLoss(z *autograd.Var) *autograd.Var {
+	kc := z.Value.Shape[1]
+	if kc < 2 {
+		panic(fmt.Sprintf("joint.NegativeClassLoss: %d channels; want K+1 >= 2", kc))
+	}
+	logp := autograd.LogSoftmaxChannels(z)
+	return autograd.Neg(autograd.Mean(autograd.Split(logp, kc-1, 1)[1]))
+}
