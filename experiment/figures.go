@@ -238,6 +238,8 @@ func shortLabel(r rowSpec) string {
 		return "GMM features"
 	case VariantUNO:
 		return "UNO head"
+	case VariantGAN:
+		return "GAN neg."
 	}
 	l := strings.TrimSuffix(strings.TrimPrefix(r.Label, "**"), "**")
 	if i := strings.Index(l, " ("); i > 0 {

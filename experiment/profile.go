@@ -82,6 +82,7 @@ const (
 	VariantNone    = "none"    // no negatives: stage 1 continued for the same steps
 	VariantScratch = "scratch" // --pretrained-flow=false (Table 9)
 	VariantNeither = "neither" // neither model pre-trained (Table 9)
+	VariantGAN     = "gan"     // a pre-trained DCGAN's samples (Table 8's GAN row), generator frozen
 	VariantUNO     = "uno"     // a (K+1)-th negative class trained on the flow negatives (UNO head), its own λ auto
 
 	// Recipe ablations (issue 14: why the joint stage did not transfer):
@@ -106,6 +107,7 @@ var variantArgs = map[string][]string{
 	VariantFrozen:  {"--joint-flow=false"},
 	VariantNone:    {"--negatives", "none"},
 	VariantUNO:     {"--head", "uno"},
+	VariantGAN:     {"--negatives", "gan"}, // --gan is the plan's pre-training step
 	VariantScratch: {"--pretrained-flow=false"},
 	// A classifier from scratch needs stage 1's learning rates
 	// (train.DefaultDecoderLR, train.DefaultEncoderLR), not fine-tuning ones.
@@ -123,14 +125,14 @@ var variantArgs = map[string][]string{
 // run chose (--lambda from:RUN); the others (the KL/RKL losses, no
 // negatives, fixed-λ rows) choose or fix their own.
 var lambdaFromNFlowJS = map[string]bool{
-	VariantNoise: true, VariantReal: true, VariantGMM: true, VariantFrozen: true, VariantScratch: true, VariantNeither: true,
+	VariantNoise: true, VariantReal: true, VariantGMM: true, VariantGAN: true, VariantFrozen: true, VariantScratch: true, VariantNeither: true,
 	VariantPatchLarge: true, VariantPaperLR: true, VariantFlowLRHigh: true, VariantFreezeBN: true,
 }
 
 // recipeVariants are the recipe ablations.
 var recipeVariants = []string{VariantLambdaLow, VariantLambdaHigh, VariantPatchLarge, VariantPaperLR, VariantFlowLRHigh, VariantFreezeBN}
 
-var allVariants = []string{VariantNFlowJS, VariantNoise, VariantReal, VariantGMM, VariantKL, VariantRKL, VariantFrozen, VariantNone, VariantScratch, VariantNeither, VariantUNO}
+var allVariants = []string{VariantNFlowJS, VariantNoise, VariantReal, VariantGMM, VariantKL, VariantRKL, VariantFrozen, VariantNone, VariantScratch, VariantNeither, VariantUNO, VariantGAN}
 
 var profiles = map[string]Profile{
 	// test: the harness's own end-to-end test; tiny everything, seconds.
@@ -176,7 +178,7 @@ var profiles = map[string]Profile{
 		ClosedEpochs: 80, ClosedBatch: 4, Preset: "tiny", OutputStride: 2,
 		FlowConfig: "denseflow", FlowPreset: "denseflow-tiny", FlowSteps: 2000, FlowBatch: 32, FlowCrop: 32, FlowValCrops: 256,
 		JointSteps: 600, JointBatch: 8, JointCheckpointEvery: 50,
-		Variants:       append([]string{VariantNFlowJS, VariantNone, VariantNoise, VariantReal, VariantGMM, VariantKL, VariantFrozen, VariantUNO}, recipeVariants...),
+		Variants:       append([]string{VariantNFlowJS, VariantNone, VariantNoise, VariantReal, VariantGMM, VariantGAN, VariantKL, VariantFrozen, VariantUNO}, recipeVariants...),
 		ModelBaselines: true, Temperatures: true, Predict: 6, ToySteps: 1500,
 	},
 }

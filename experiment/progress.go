@@ -92,6 +92,8 @@ func describe(s *Step) string {
 		return "training the segmentation model (stage 1) on " + m["dataset"]
 	case KindFlow:
 		return "pre-training the normalizing flow on " + m["dataset"]
+	case KindGAN:
+		return "pre-training the GAN on " + m["dataset"]
 	case KindJoint:
 		return "joint training (" + m["model"] + ") on " + m["dataset"]
 	case KindCalib:

@@ -72,6 +72,7 @@ var table8Rows = []rowSpec{
 	{"uniform noise", VariantNoise, "js"},
 	{"real auxiliary images (other benchmark)", VariantReal, "js"},
 	{"virtual outlier features (VOS: class Gaussians on stage-1 features)", VariantGMM, "js"},
+	{"GAN samples (pre-trained DCGAN, frozen)", VariantGAN, "js"},
 	{"pre-trained flow, frozen (--joint-flow=false)", VariantFrozen, "js"},
 	{"**flow trained jointly (NFlowJS)**", VariantNFlowJS, "js"},
 }

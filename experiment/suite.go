@@ -15,6 +15,7 @@ const (
 	KindData    = "data"
 	KindClosed  = "closed"
 	KindFlow    = "flow"
+	KindGAN     = "gan"
 	KindJoint   = "joint"
 	KindCalib   = "calibrate"
 	KindEval    = "eval"
@@ -145,6 +146,13 @@ func PaperSuite(p Profile) (*Plan, error) {
 					"--steps", itoa(p.FlowSteps), "--batch", itoa(p.FlowBatch), "--crop", itoa(p.FlowCrop),
 					"--val-crops", itoa(p.FlowValCrops)},
 					Resume: Resume{Flag: "--resume", Marker: "state.safetensors"}, Meta: meta(KindFlow, "")})
+				if slices.Contains(p.Variants, VariantGAN) {
+					// The GAN negatives' generator: as many adversarial
+					// steps as the flow's, on crops of the same side.
+					plan.Add(&Step{Name: stepName("gan", ds, seedTag(pre)), Args: []string{"train", "gan", "--data", data, "--out", "{out}",
+						"--seed", strconv.FormatUint(seed, 10), "--steps", itoa(p.FlowSteps), "--crop", itoa(max(8, p.FlowCrop/8*8))},
+						Meta: meta(KindGAN, "")})
+				}
 			}
 
 			var models []string
@@ -189,6 +197,9 @@ func PaperSuite(p Profile) (*Plan, error) {
 				// other losses validate their own, as the paper does.
 				if v != VariantNFlowJS && lambdaFromNFlowJS[v] && slices.Contains(p.Variants, VariantNFlowJS) && !slices.Contains(extra, "--lambda") {
 					args = append(args, "--lambda", "from:{dep:"+stepName("joint", ds, VariantNFlowJS, st)+"}")
+				}
+				if v == VariantGAN {
+					extra = append(slices.Clone(extra), "--gan", "{dep:"+stepName("gan", ds, seedTag(pre))+"}")
 				}
 				for _, a := range extra {
 					args = append(args, strings.ReplaceAll(a, "{aux}", "{dep:"+stepName("data", aux)+"}/train/images"))

@@ -61,7 +61,7 @@ func TestExperimentEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Main results on `road`", "## Main results on `aerial`", "Table 7", "Table 8", "Table 10", "## Table 5", "Heads and scores", "UNO head, uno (p_neg − max p_k)",
+	for _, want := range []string{"## Main results on `road`", "## Main results on `aerial`", "Table 7", "Table 8", "Table 10", "## Table 5", "Heads and scores", "UNO head, uno (p_neg − max p_k)", "GAN samples (pre-trained DCGAN, frozen)",
 		"**NFlowJS** (flow negatives, JS, T=2)", "## Discussion", "figures/toy_figure2.png", "short run"} {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("REPORT.md lacks %q", want)

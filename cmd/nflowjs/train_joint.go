@@ -38,7 +38,7 @@ default score "js" and temperature 2) usable by eval/predict/serve, plus
 state.safetensors (--resume), flow.safetensors (the jointly trained flow), log.jsonl,
 loss.png, negatives_{start,end}.png and mixed_{start,end}.png.
 
-Ablations: --negatives noise|none|gmm|real:DIR, --neg-loss kl|rkl, --joint-flow=false
+Ablations: --negatives noise|none|gmm|gan|real:DIR, --neg-loss kl|rkl, --joint-flow=false
 (frozen pre-trained flow), --pretrained-flow=false (flow from scratch), --pretrained-seg=false (classifier
 from scratch; with --pretrained-flow=false: neither model pre-trained).
 
@@ -107,7 +107,8 @@ inputs), at least a quarter of that; the paper's U(16, 216) on 768-pixel road cr
 	fl.StringVar(&cfg.Seg, "seg", "", "stage-1 segmentation bundle directory")
 	fl.StringVar(&cfg.Flow, "flow", "", "pre-trained flow: a \"train flow\" run directory or a flow.safetensors file")
 	fl.StringVar(&cfg.Out, "out", "", "output run directory (becomes a segmentation bundle)")
-	fl.StringVar(&cfg.Negatives, "negatives", cfg.Negatives, "negatives: flow (NFlowJS), noise, none, real:DIR (auxiliary images), or gmm (VOS's virtual outlier features: low-likelihood samples of class Gaussians fitted on the stage-1 features, through the head)")
+	fl.StringVar(&cfg.Negatives, "negatives", cfg.Negatives, "negatives: flow (NFlowJS), noise, none, real:DIR (auxiliary images), gmm (VOS's virtual outlier features: low-likelihood samples of class Gaussians fitted on the stage-1 features, through the head), or gan (a pre-trained DCGAN's samples, --gan)")
+	fl.StringVar(&cfg.GAN, "gan", "", "pre-trained GAN for --negatives gan: a \"train gan\" run directory or gan.safetensors")
 	fl.StringVar(&cfg.Head, "head", "", "classifier head: empty for K logits, or uno: a (K+1)-th negative class trained on the negatives by cross-entropy, scored with uno = p_neg − max_k p_k (UNO, Delić et al., BMVC 2024; replaces --neg-loss)")
 	fl.StringVar(&negLoss, "neg-loss", cfg.NegLoss.String(), "loss on negative pixels: jsd (paper Eq. 6), kl (KL(U||p)) or rkl (KL(p||U))")
 	fl.StringVar(&lambda, "lambda", "auto", fmt.Sprintf("weight of L_neg in both losses (paper: 0.03); auto: short pilots at %v, kept by val FPR95 of the JS score (val mIoU kept); from:RUN_DIR: the lambda of a finished joint run (ablations)", joint.LambdaGrid))

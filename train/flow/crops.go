@@ -8,9 +8,10 @@ import (
 	"github.com/nflowjs/nflowjs/tensor"
 )
 
-// cropSource draws random crops of inlier pixels from a split, caching
-// decoded images up to cacheBudget bytes.
-type cropSource struct {
+// CropSource draws random crops of inlier pixels from a split, caching
+// decoded images up to cacheBudget bytes: the flow's pre-training data,
+// and the real images of GAN pre-training (package train/gan).
+type CropSource struct {
 	split   *dataset.Split
 	crop    int
 	anomaly int
@@ -18,14 +19,15 @@ type cropSource struct {
 	cached  int
 }
 
-func newCropSource(s *dataset.Split, crop int) (*cropSource, error) {
+// NewCropSource returns a source of crop×crop crops of s.
+func NewCropSource(s *dataset.Split, crop int) (*CropSource, error) {
 	if s.Len() == 0 {
 		return nil, fmt.Errorf("split %s is empty", s.Name)
 	}
-	return &cropSource{split: s, crop: crop, anomaly: s.Meta.AnomalyLabel, cache: map[int]*dataset.Sample{}}, nil
+	return &CropSource{split: s, crop: crop, anomaly: s.Meta.AnomalyLabel, cache: map[int]*dataset.Sample{}}, nil
 }
 
-func (c *cropSource) load(i int) (*dataset.Sample, error) {
+func (c *CropSource) load(i int) (*dataset.Sample, error) {
 	if s, ok := c.cache[i]; ok {
 		return s, nil
 	}
@@ -44,7 +46,7 @@ func (c *cropSource) load(i int) (*dataset.Sample, error) {
 }
 
 // pick draws a random crop position free of anomaly pixels.
-func (c *cropSource) pick(rng *rand.Rand) (s *dataset.Sample, top, left int, err error) {
+func (c *CropSource) pick(rng *rand.Rand) (s *dataset.Sample, top, left int, err error) {
 	for try := 0; ; try++ {
 		if s, err = c.load(rng.IntN(c.split.Len())); err != nil {
 			return nil, 0, 0, err
@@ -59,10 +61,10 @@ func (c *cropSource) pick(rng *rand.Rand) (s *dataset.Sample, top, left int, err
 	}
 }
 
-// batch returns n crops as 8-bit values in a float32 [n,3,crop,crop]
+// Batch returns n crops as 8-bit values in a float32 [n,3,crop,crop]
 // tensor. Crops containing anomaly pixels are redrawn; with flip, each crop
 // is mirrored horizontally with probability ½.
-func (c *cropSource) batch(n int, flip bool, rng *rand.Rand) (*tensor.Tensor, error) {
+func (c *CropSource) Batch(n int, flip bool, rng *rand.Rand) (*tensor.Tensor, error) {
 	k := c.crop
 	out := tensor.New(n, 3, k, k)
 	for b := 0; b < n; b++ {
@@ -87,7 +89,7 @@ func (c *cropSource) batch(n int, flip bool, rng *rand.Rand) (*tensor.Tensor, er
 	return out, nil
 }
 
-func (c *cropSource) hasAnomaly(s *dataset.Sample, top, left int) bool {
+func (c *CropSource) hasAnomaly(s *dataset.Sample, top, left int) bool {
 	if s.Labels == nil {
 		return false
 	}

@@ -306,17 +306,17 @@ func Run(ctx context.Context, cfg Config, stdout, progress io.Writer) error {
 	fmt.Fprintf(stdout, "flow %s: %d parameters, squeeze factor %d; train %s (%d images), validation %s (%d crops of %d)\n",
 		fc.Kind, f.NumParams(), fc.SqueezeFactor(), trainSplit.Name, trainSplit.Len(), valSplit.Name, cfg.ValCrops, cfg.Crop)
 
-	trainSrc, err := newCropSource(trainSplit, cfg.Crop)
+	trainSrc, err := NewCropSource(trainSplit, cfg.Crop)
 	if err != nil {
 		return err
 	}
-	valSrc, err := newCropSource(valSplit, cfg.Crop)
+	valSrc, err := NewCropSource(valSplit, cfg.Crop)
 	if err != nil {
 		return err
 	}
 	var valCrops *tensor.Tensor
 	if cfg.ValCrops > 0 {
-		if valCrops, err = valSrc.batch(cfg.ValCrops, false, rand.New(rand.NewPCG(cfg.Seed, 0x7a1))); err != nil {
+		if valCrops, err = valSrc.Batch(cfg.ValCrops, false, rand.New(rand.NewPCG(cfg.Seed, 0x7a1))); err != nil {
 			return err
 		}
 	}
@@ -364,7 +364,7 @@ func Run(ctx context.Context, cfg Config, stdout, progress io.Writer) error {
 			for _, g := range opt.Groups() {
 				g.LR = lr
 			}
-			x8, err := trainSrc.batch(cfg.Batch, !cfg.NoFlip, rng)
+			x8, err := trainSrc.Batch(cfg.Batch, !cfg.NoFlip, rng)
 			if err != nil {
 				return err
 			}

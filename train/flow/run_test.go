@@ -134,7 +134,7 @@ func TestCropSourceAvoidsAnomalies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := newCropSource(val, 16)
+	src, err := NewCropSource(val, 16)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,11 +157,11 @@ func TestCropSourceAvoidsAnomalies(t *testing.T) {
 			t.Fatalf("crop at (%d,%d) of %s contains anomaly pixels", top, left, s.ID)
 		}
 	}
-	small, err := newCropSource(val, 64)
+	small, err := NewCropSource(val, 64)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := small.batch(1, false, rng); err == nil {
+	if _, err := small.Batch(1, false, rng); err == nil {
 		t.Error("a 64-pixel crop of 32x48 images succeeded")
 	}
 }

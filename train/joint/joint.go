@@ -20,6 +20,7 @@ import (
 	"github.com/nflowjs/nflowjs/internal/atomicfile"
 	"github.com/nflowjs/nflowjs/internal/runlock"
 	"github.com/nflowjs/nflowjs/models/flow"
+	"github.com/nflowjs/nflowjs/models/gan"
 	"github.com/nflowjs/nflowjs/models/seg"
 	"github.com/nflowjs/nflowjs/nn"
 	"github.com/nflowjs/nflowjs/optim"
@@ -94,6 +95,7 @@ const (
 	LossPlot    = "loss.png"
 	ConfigFile  = "joint.json"
 	flowRunFile = "flow.safetensors" // inside a `train flow` run directory
+	ganRunFile  = "gan.safetensors"  // inside a `train gan` run directory
 )
 
 // Config configures Run (the flags of `nflowjs train joint`).
@@ -107,9 +109,13 @@ type Config struct {
 	Out  string
 
 	// Negatives is "flow" (NFlowJS), "noise", "none", "real:DIR" or
-	// "gmm" (VOS's virtual outliers in the pre-logit feature space, gmm.go).
+	// "gmm" (VOS's virtual outliers in the pre-logit feature space, gmm.go)
+	// or "gan" (a pre-trained DCGAN's generator, GAN).
 	Negatives string
-	NegLoss   NegLoss
+	// GAN is the `train gan` run directory (or gan.safetensors) of
+	// --negatives gan.
+	GAN     string
+	NegLoss NegLoss
 	// Head is "" (K logits, L_neg = NegLoss) or "uno": the classifier
 	// gains a (K+1)-th negative class (seg.WithNegativeClass, zero
 	// weights) trained with L_neg = NegativeClassLoss on the negatives,
@@ -208,12 +214,12 @@ func (c *Config) Validate() error {
 // parseNegatives splits "real:DIR".
 func parseNegatives(s string) (kind, dir string, err error) {
 	switch {
-	case s == "flow" || s == "noise" || s == "none" || s == "gmm":
+	case s == "flow" || s == "noise" || s == "none" || s == "gmm" || s == "gan":
 		return s, "", nil
 	case strings.HasPrefix(s, "real:") && len(s) > len("real:"):
 		return "real", s[len("real:"):], nil
 	}
-	return "", "", fmt.Errorf("%w: --negatives %q (want flow, noise, none, gmm or real:DIR)", ErrConfig, s)
+	return "", "", fmt.Errorf("%w: --negatives %q (want flow, noise, none, gmm, gan or real:DIR)", ErrConfig, s)
 }
 
 // Summary reports a finished run.
@@ -416,7 +422,7 @@ func (rs *runState) validate(ctx context.Context) (*train.ValResult, error) {
 // configRecord is the configuration as saved in joint.json and the state.
 func configRecord(c Config) map[string]any {
 	return map[string]any{
-		"data": c.Data, "seg": c.Seg, "flow": c.Flow, "negatives": c.Negatives, "neg_loss": c.negLossName(), "head": c.Head,
+		"data": c.Data, "seg": c.Seg, "flow": c.Flow, "gan": c.GAN, "negatives": c.Negatives, "neg_loss": c.negLossName(), "head": c.Head,
 		"lambda": c.Lambda, "joint_flow": c.JointFlow, "pretrained_flow": c.PretrainedFlow, "pretrained_seg": c.PretrainedSeg, "flow_preset": c.FlowPreset,
 		"flow_temperature": c.FlowTemperature, "patch_min": c.PatchMin, "patch_max": c.PatchMax,
 		"steps": c.Steps, "batch": c.Batch, "crop": []int{c.CropH, c.CropW}, "flip": c.Flip,
@@ -497,6 +503,20 @@ func setup(cfg Config) (*runState, error) {
 		if rs.negs, err = LoadRealNegatives(dir, pmax, rs.norm); err != nil {
 			return nil, err
 		}
+	case "gan":
+		if cfg.GAN == "" {
+			return nil, fmt.Errorf("%w: --negatives gan needs --gan (a `train gan` run)", ErrConfig)
+		}
+		path := cfg.GAN
+		if st, err := os.Stat(path); err == nil && st.IsDir() {
+			path = filepath.Join(path, ganRunFile)
+		}
+		g, meta, err := gan.Load(path)
+		if err != nil {
+			return nil, err
+		}
+		rs.flowCrop, _ = strconv.Atoi(meta["crop"]) // patches no larger than its training crops
+		rs.negs = &GANNegatives{GAN: g, Norm: rs.norm}
 	case "gmm":
 		// Fitted on the stage-1 model's features, once.
 		if rs.gmm, err = FitGMMNegatives(rs.model, rs.split, info.Mean, info.Std, DefaultGMMFitImages, cfg.Batch, cfg.Seed); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/nflowjs/nflowjs/checkpoint"
 	"github.com/nflowjs/nflowjs/internal/killtest"
 	"github.com/nflowjs/nflowjs/models/flow"
+	"github.com/nflowjs/nflowjs/models/gan"
 	"github.com/nflowjs/nflowjs/models/seg"
 )
 
@@ -202,6 +203,14 @@ func TestRunResumeAndBundle(t *testing.T) {
 func TestRunAblations(t *testing.T) {
 	data, segDir, flowPath := fixture(t)
 	realDir := filepath.Join(data, "train", "images")
+	g, err := gan.New(gan.Config{Latent: 4, Width: 4}, rand.New(rand.NewPCG(3, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ganPath := filepath.Join(t.TempDir(), "gan.safetensors")
+	if err := g.Save(ganPath, map[string]string{"crop": "16"}); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		mod  func(*Config)
@@ -209,6 +218,7 @@ func TestRunAblations(t *testing.T) {
 		{"noise-kl", func(c *Config) { c.Negatives, c.NegLoss = "noise", KL }},
 		{"none", func(c *Config) { c.Negatives = "none" }},
 		{"gmm", func(c *Config) { c.Negatives = "gmm" }},
+		{"gan", func(c *Config) { c.Negatives, c.GAN = "gan", ganPath }},
 		{"real-rkl", func(c *Config) { c.Negatives, c.NegLoss = "real:"+realDir, RKL }},
 		{"frozen-flow", func(c *Config) { c.JointFlow = false }},
 		{"scratch-flow", func(c *Config) { c.PretrainedFlow = false }},

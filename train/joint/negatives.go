@@ -11,6 +11,8 @@ import (
 	"github.com/nflowjs/nflowjs/autograd"
 	"github.com/nflowjs/nflowjs/dataset"
 	"github.com/nflowjs/nflowjs/models/flow"
+	"github.com/nflowjs/nflowjs/models/gan"
+	"github.com/nflowjs/nflowjs/nn"
 	"github.com/nflowjs/nflowjs/tensor"
 )
 
@@ -133,6 +135,34 @@ func (s *FlowNegatives) Multiple() int { return s.Flow.Config().SqueezeFactor() 
 
 // Name is "flow".
 func (s *FlowNegatives) Name() string { return "flow" }
+
+// GANNegatives samples negatives from a pre-trained DCGAN's generator
+// (paper Table 8's GAN row; `nflowjs train gan`). The generator is not
+// updated in stage 2: its samples are drawn without a graph, as a frozen
+// flow's are (the flow trained jointly is NFlowJS's contribution; the
+// adversarial joint game of Lee et al. [26] is not reproduced).
+type GANNegatives struct {
+	GAN  *gan.GAN
+	Norm Normalizer
+}
+
+// Patches samples G(z) in eval mode (batch norm at its running
+// statistics) and normalises it.
+func (s *GANNegatives) Patches(n, h, w int, rng *rand.Rand) (*autograd.Var, error) {
+	defer autograd.NoGrad()()
+	nn.Eval(s.GAN)
+	x, err := s.GAN.Sample(n, h, w, rng)
+	if err != nil {
+		return nil, err
+	}
+	return autograd.Const(s.Norm.FromFlow(x).Value), nil
+}
+
+// Multiple is the generator's stride (8).
+func (s *GANNegatives) Multiple() int { return gan.Stride }
+
+// Name is "gan".
+func (s *GANNegatives) Name() string { return "gan" }
 
 // NoiseNegatives pastes uniform noise, every channel of every pixel drawn
 // from U{0..255} independently (the "noise" ablation).
