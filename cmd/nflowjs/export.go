@@ -53,7 +53,7 @@ The size is fixed at export (--size): an LDN's pyramid pooling bins depend on it
 	fl.StringVar(&model, "model", "", "model bundle directory (required)")
 	fl.StringVar(&out, "out", "", "ONNX file to write (required)")
 	fl.StringVar(&size, "size", "512x1024", "input size HxW fixed in the graph")
-	fl.StringVar(&score, "score", "", "anomaly score: js, msp or maxlogit, optionally NAME@T (default: the bundle's)")
+	fl.StringVar(&score, "score", "", "anomaly score: js, msp, maxlogit (optionally NAME@T) or uno (a model trained with --head uno) (default: the bundle's)")
 	fl.Float32Var(&temperature, "temperature", 0, "temperature of the score (default: the bundle's or the score's)")
 	export := &cobra.Command{Use: "export", Short: "Export models to other formats (ONNX)"}
 	export.AddCommand(cmd)
