@@ -78,7 +78,7 @@ func resize(op string, x *Tensor, oh, ow int, taps func(in, out int) linearTaps)
 		panic(fmt.Sprintf("tensor.%s: cannot resize %v to %dx%d", op, x.Shape, oh, ow))
 	}
 	ty, tx := taps(h, oh), taps(w, ow)
-	y := NewUninit(n, c, oh, ow) // every element is written below
+	y := New(n, c, oh, ow)
 	parallelGrain(n*c, max(1, elemGrain/(oh*ow)), func(s, e int) {
 		buf := getScratch(2 * ow)
 		defer putScratch(buf)
@@ -92,8 +92,10 @@ func resize(op string, x *Tensor, oh, ow int, taps func(in, out int) linearTaps)
 				i0, i1 := ty.i0[oy], ty.i1[oy]
 				h0 := rows.get(i0, i1, plane[i0*w:(i0+1)*w], &tx)
 				h1 := rows.get(i1, i0, plane[i1*w:(i1+1)*w], &tx)
-				// dst = a0·h0 + a1·h1, one vector pass.
-				lerpSlice(out[oy*ow:(oy+1)*ow], h0, h1, ty.l0[oy], ty.l1[oy])
+				// dst = a0·h0 + a1·h1, as two vector passes.
+				dst := out[oy*ow : (oy+1)*ow]
+				scaleSlice(dst, h0, ty.l0[oy])
+				axpy(ty.l1[oy], h1, dst)
 			}
 		}
 	})

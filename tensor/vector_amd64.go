@@ -83,20 +83,6 @@ func scaleSlice(dst, a []float32, s float32) {
 	scaleGeneric(dst[n:], a[n:], s)
 }
 
-//go:noescape
-func lerpAVX2(dst, a, b []float32, sa, sb float32)
-
-// lerpSlice writes dst = sa·a + sb·b in one pass (bilinear resizing's
-// vertical step), bit-identical to scaleSlice(dst, a, sa) then
-// axpy(sb, b, dst).
-func lerpSlice(dst, a, b []float32, sa, sb float32) {
-	n := vecLen(dst, a, b)
-	if n > 0 {
-		lerpAVX2(dst, a, b, sa, sb)
-	}
-	lerpGeneric(dst[n:], a[n:], b[n:], sa, sb)
-}
-
 func addScalarSlice(dst, a []float32, s float32) {
 	n := vecLen(dst, a, a)
 	if n > 0 {

@@ -116,32 +116,6 @@ scaleloop:
 scaledone:
 	RET
 
-// func lerpAVX2(dst, a, b []float32, sa, sb float32)
-TEXT ·lerpAVX2(SB), NOSPLIT, $0-80
-	MOVQ dst_base+0(FP), DI
-	MOVQ dst_len+8(FP), CX
-	MOVQ a_base+24(FP), SI
-	MOVQ b_base+48(FP), DX
-	VBROADCASTSS sa+72(FP), Y2
-	VBROADCASTSS sb+76(FP), Y3
-	SHRQ $3, CX
-	JZ   lerpdone
-
-lerploop:
-	VMULPS (SI), Y2, Y0
-	VMULPS (DX), Y3, Y1
-	VADDPS Y1, Y0, Y0
-	VMOVUPS Y0, (DI)
-	ADDQ    $32, SI
-	ADDQ    $32, DX
-	ADDQ    $32, DI
-	DECQ    CX
-	JNE     lerploop
-	VZEROUPPER
-
-lerpdone:
-	RET
-
 // func addScalarAVX2(dst, a []float32, s float32)
 TEXT ·addScalarAVX2(SB), NOSPLIT, $0-52
 	MOVQ dst_base+0(FP), DI

@@ -39,15 +39,6 @@ func scaleGeneric(dst, a []float32, s float32) {
 	}
 }
 
-// lerpGeneric writes dst = sa·a + sb·b (two products, then their sum:
-// the same roundings as scaleSlice followed by axpy).
-func lerpGeneric(dst, a, b []float32, sa, sb float32) {
-	a, b = a[:len(dst)], b[:len(dst)]
-	for i := range dst {
-		dst[i] = a[i]*sa + b[i]*sb
-	}
-}
-
 func addScalarGeneric(dst, a []float32, s float32) {
 	a = a[:len(dst)]
 	for i := range dst {

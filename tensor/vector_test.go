@@ -101,9 +101,6 @@ func TestVectorKernelsMatchGeneric(t *testing.T) {
 		{"addScalar", func(d, a, _ []float32) { addScalarSlice(d, a, 0.25) }, func(d, a, _ []float32) { addScalarGeneric(d, a, 0.25) }},
 		{"relu", func(d, a, _ []float32) { reluSlice(d, a) }, func(d, a, _ []float32) { reluGeneric(d, a) }},
 		{"maxInto", func(d, a, b []float32) { copy(d, b); maxInto(d, a) }, func(d, a, b []float32) { copy(d, b); maxIntoGeneric(d, a) }},
-		{"lerp", func(d, a, b []float32) { lerpSlice(d, a, b, 0.3, 0.7) }, func(d, a, b []float32) { lerpGeneric(d, a, b, 0.3, 0.7) }},
-		// lerp replaced scale-then-axpy in resizing: the same roundings.
-		{"lerp=scale+axpy", func(d, a, b []float32) { lerpSlice(d, a, b, 0.3, 0.7) }, func(d, a, b []float32) { scaleSlice(d, a, 0.3); axpy(0.7, b, d) }},
 	}
 	const guard = 5
 	for _, k := range bin {
