@@ -257,3 +257,27 @@ func BenchmarkWinoTransforms(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkASPP times DeepLabV3's atrous branches at 512×1024 (output
+// stride 16: a 960-channel 32×64 map, 256 outputs): the tap-skipping path
+// against the padded implicit GEMM. GFLOP/s counts the products the padded
+// convolution would compute, so the two paths are directly comparable.
+func BenchmarkASPP(b *testing.B) {
+	x := randTensor(1, 1, 1, 960, 32, 64)
+	w := randTensor(2, 0.1, 256, 960, 3, 3)
+	for _, dil := range []int{12, 24, 36} {
+		n, g := newConvGeom("Conv2d", x, w, ConvOpts{Pad: dil, Dilation: dil})
+		flops := 2 * float64(n*g.co*g.oh*g.ow) * float64(g.k())
+		for _, p := range []struct {
+			name string
+			f    func(x []float32, n int, w, bias []float32, g *convGeom) []float32
+		}{{"tapskip", convForwardTapSkip}, {"implicit", convForwardImplicit}} {
+			b.Run(fmt.Sprintf("d%d/%s", dil, p.name), func(b *testing.B) {
+				for b.Loop() {
+					p.f(x.Data, n, w.Data, nil, &g)
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

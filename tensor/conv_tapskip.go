@@ -1,6 +1,10 @@
 package tensor
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/nflowjs/nflowjs/tensor/gemm"
+)
 
 // Skipping the taps that fall into the padding.
 //
@@ -8,15 +12,16 @@ import "sort"
 // applies 3×3 kernels with dilation 12, 24 and 36 to a 32×64 map (a
 // 512×1024 image at output stride 16), where six of the nine taps of the
 // dilation-36 branch never touch the image and the others do for part of
-// the map only. Im2col multiplies those zeros all the same. Here the output
-// is cut into rectangles in which the set of kernel taps that land inside
-// the input is the same for every pixel: a contiguous block of kernel rows
-// [ky0, ky1) × columns [kx0, kx1), because a tap's valid outputs form one
-// run of rows and one run of columns. Each rectangle is an unpadded
-// convolution of an input crop with that block of the kernel, so only the
-// products with image pixels are computed (ASPP at 512×1024: 41 % of
-// them). Skipped taps would have added exact zeros, so the result is the
-// padded convolution's up to the order of the float32 sums.
+// the map only. Im2col multiplies those zeros all the same. Here each
+// kernel tap is one GEMM over the rectangle of outputs where that tap
+// lands inside the input (a tap's valid outputs form one run of rows and
+// one run of columns), so only the products with image pixels are computed
+// (ASPP at 512×1024: 41 % of them), in a few large GEMMs. Skipped taps
+// would have added exact zeros, so the result is the padded convolution's
+// up to the order of the float32 sums. (The first version cut the output
+// into rectangles of equal valid-tap sets, each an unpadded convolution of
+// a crop: many small convolutions, slower than the padded one for
+// dilation 12.)
 
 // tapSkipMaxShare is the largest share of computed products (valid over
 // all) at which cutting the output into rectangles pays for copying the
@@ -70,65 +75,82 @@ func tapRuns(k, d, p, in, on int) []tapRun {
 	return runs
 }
 
-// convForwardTapSkip is convForward for useTapSkip geometries.
+// tapSpan returns the output positions [o0, o1) of one axis (stride 1)
+// whose input position o + off lies in [0, in), clipped to [0, on).
+func tapSpan(off, in, on int) (o0, o1 int) {
+	return max(0, -off), max(0, min(on, in-off))
+}
+
+// convForwardTapSkip is convForward for useTapSkip geometries, one GEMM
+// per kernel tap: tap (ky, kx) adds W[:, :, ky, kx] · x shifted by
+// (ky·d − p, kx·d − p) to the rectangle of outputs where the shifted
+// pixel lies inside the image, so only products with image pixels are
+// computed, each GEMM with the full channel depth K = ci and as many
+// columns as its rectangle has pixels (the whole map for the centre tap).
+// A tap whose rectangle spans whole output rows with no horizontal shift
+// reads x and accumulates into y in place; the others gather their input
+// rectangle and add their product back.
 func convForwardTapSkip(x []float32, n int, w, bias []float32, g *convGeom) []float32 {
-	ohw := g.oh * g.ow
+	ohw, hw, taps := g.oh*g.ow, g.h*g.w, g.kh*g.kw
 	y := make([]float32, n*g.co*ohw)
-	for _, r := range tapRuns(g.kh, g.dil, g.pad, g.h, g.oh) {
-		for _, c := range tapRuns(g.kw, g.dil, g.pad, g.w, g.ow) {
-			rh, rw := r.o1-r.o0, c.o1-c.o0
-			if r.k1 == r.k0 || c.k1 == c.k0 { // no tap inside: the bias alone
-				for img := 0; img < n; img++ {
-					for o := 0; o < g.co; o++ {
-						var b float32
-						if bias != nil {
-							b = bias[o]
-						}
-						for i := r.o0; i < r.o1; i++ {
-							fillf(y[(img*g.co+o)*ohw+i*g.ow+c.o0:][:rw], b)
-						}
-					}
-				}
-				continue
+	ws := getScratch(g.co * g.ci)
+	defer putScratch(ws)
+	wt := *ws
+	for ky := 0; ky < g.kh; ky++ {
+		dy := ky*g.dil - g.pad
+		r0, r1 := tapSpan(dy, g.h, g.oh)
+		for kx := 0; kx < g.kw; kx++ {
+			dx := kx*g.dil - g.pad
+			c0, c1 := tapSpan(dx, g.w, g.ow)
+			if r0 >= r1 || c0 >= c1 {
+				continue // the tap reads padding only
 			}
-			kh, kw := r.k1-r.k0, c.k1-c.k0
-			sub := convGeom{ci: g.ci, h: rh + (kh-1)*g.dil, w: rw + (kw-1)*g.dil, co: g.co, oh: rh, ow: rw,
-				kh: kh, kw: kw, stride: 1, pad: 0, dil: g.dil}
-			// The crop's top-left input pixel, and the kernel block.
-			iy0, ix0 := r.o0-g.pad+r.k0*g.dil, c.o0-g.pad+c.k0*g.dil
-			xs := getScratch(n * g.ci * sub.h * sub.w)
-			crop := (*xs)[:n*g.ci*sub.h*sub.w]
-			parallelGrain(n*g.ci, 16, func(c0, c1 int) {
-				for ic := c0; ic < c1; ic++ {
-					for i := 0; i < sub.h; i++ {
-						copy(crop[(ic*sub.h+i)*sub.w:][:sub.w], x[(ic*g.h+iy0+i)*g.w+ix0:])
+			tap := ky*g.kw + kx
+			parallelGrain(g.co, 16, func(o0, o1 int) {
+				for o := o0; o < o1; o++ {
+					src, dst := w[o*g.ci*taps+tap:], wt[o*g.ci:(o+1)*g.ci]
+					for c := range dst {
+						dst[c] = src[c*taps]
 					}
 				}
 			})
-			ws := getScratch(g.co * g.ci * kh * kw)
-			wsub := (*ws)[:g.co*g.ci*kh*kw]
-			parallelGrain(g.co*g.ci, 256, func(c0, c1 int) {
-				for oc := c0; oc < c1; oc++ {
-					src, dst := w[oc*g.kh*g.kw:], wsub[oc*kh*kw:]
-					for a := 0; a < kh; a++ {
-						for b := 0; b < kw; b++ {
-							dst[a*kw+b] = src[(r.k0+a)*g.kw+c.k0+b]
+			rh, rw := r1-r0, c1-c0
+			np := rh * rw
+			for img := 0; img < n; img++ {
+				xi, yi := x[img*g.ci*hw:(img+1)*g.ci*hw], y[img*g.co*ohw:(img+1)*g.co*ohw]
+				if dx == 0 && c0 == 0 && rw == g.ow && g.ow == g.w {
+					gemm.Sgemm(false, false, g.co, np, g.ci, 1, wt, g.ci, xi[(r0+dy)*g.w:], hw, 1, yi[r0*g.ow:], ohw)
+					continue
+				}
+				bs, ps := getScratch(g.ci*np), getScratch(g.co*np)
+				b, prod := *bs, *ps
+				parallelGrain(g.ci, 16, func(c0i, c1i int) {
+					for c := c0i; c < c1i; c++ {
+						for i := 0; i < rh; i++ {
+							copy(b[c*np+i*rw:][:rw], xi[c*hw+(r0+i+dy)*g.w+c0+dx:])
 						}
 					}
-				}
-			})
-			part := convForward(crop, n, wsub, bias, &sub)
-			putScratch(xs)
-			putScratch(ws)
-			parallelGrain(n*g.co, 16, func(c0, c1 int) {
-				for oc := c0; oc < c1; oc++ {
-					src, dst := part[oc*rh*rw:], y[oc*ohw:]
-					for i := 0; i < rh; i++ {
-						copy(dst[(r.o0+i)*g.ow+c.o0:][:rw], src[i*rw:][:rw])
+				})
+				gemm.Sgemm(false, false, g.co, np, g.ci, 1, wt, g.ci, b, np, 0, prod, np)
+				parallelGrain(g.co, 16, func(o0, o1 int) {
+					for o := o0; o < o1; o++ {
+						for i := 0; i < rh; i++ {
+							dst := yi[o*ohw+(r0+i)*g.ow+c0:][:rw]
+							addSlice(dst, dst, prod[o*np+i*rw:][:rw])
+						}
 					}
-				}
-			})
+				})
+				putScratch(bs)
+				putScratch(ps)
+			}
 		}
+	}
+	if bias != nil {
+		parallelGrain(n*g.co, 16, func(p0, p1 int) {
+			for p := p0; p < p1; p++ {
+				addScalarSlice(y[p*ohw:(p+1)*ohw], y[p*ohw:(p+1)*ohw], bias[p%g.co])
+			}
+		})
 	}
 	return y
 }

@@ -93,6 +93,7 @@ var convCases = []convCase{
 	{1, 16, 12, 40, 8, 3, 3, 1, 12, 12}, // wide pieces (implicit GEMM inside)
 	{1, 3, 8, 11, 2, 5, 5, 1, 6, 3},     // 5×5, dilation 3
 	{1, 2, 7, 9, 3, 3, 1, 1, 5, 5},      // 3×1 kernel: columns all padding but the centre
+	{2, 3, 6, 10, 2, 3, 3, 1, 5, 4},     // padding beyond "same": a larger output, no in-place tap
 }
 
 // TestConv2dAgainstReference checks Conv2d and Conv2dBackward against the
