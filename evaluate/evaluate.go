@@ -327,7 +327,7 @@ func (e *evaluator) pass(split *dataset.Split, phase string, scorers []*scorer, 
 		}
 		images := tensor.FromData(b.Images, b.N, 3, b.H, b.W)
 		t0 := time.Now()
-		logits, native, err := e.logits(images)
+		logits, native, all, nativeAll, err := e.logits(images)
 		if err != nil {
 			return fmt.Errorf("evaluate: forward pass on %s: %w", b.IDs[0], err)
 		}
@@ -346,11 +346,15 @@ func (e *evaluator) pass(split *dataset.Split, phase string, scorers []*scorer, 
 		for i, s := range scorers {
 			t0 := time.Now()
 			var out *tensor.Tensor
+			in, nat := logits, native
+			if s.all {
+				in, nat = all, nativeAll
+			}
 			switch {
-			case s.logit != nil && native != nil:
-				out, err = e.nativeScore(s.logit, native, b.H, b.W)
+			case s.logit != nil && nat != nil:
+				out, err = e.nativeScore(s.logit, nat, b.H, b.W)
 			case s.logit != nil:
-				out, err = s.logit.Score(logits)
+				out, err = s.logit.Score(in)
 			default:
 				out, err = s.model.ScoreImages(e.model, images)
 			}
@@ -374,22 +378,52 @@ func (e *evaluator) pass(split *dataset.Split, phase string, scorers []*scorer, 
 
 // logits returns the full-resolution logits of a batch and, with the native
 // score resolution, the native-resolution ones they are upsampled from (one
-// forward pass either way); native is nil otherwise.
-func (e *evaluator) logits(images *tensor.Tensor) (logits, native *tensor.Tensor, err error) {
-	if e.native == nil {
+// forward pass either way); native is nil otherwise. When a score reads
+// the K+1 outputs of a negative-class model (uno), the same pass yields
+// them too (all, and nativeAll with the native resolution), logits and
+// native being their first K channels; both are nil otherwise.
+func (e *evaluator) logits(images *tensor.Tensor) (logits, native, all, nativeAll *tensor.Tensor, err error) {
+	k := e.info.NumClasses
+	switch {
+	case e.native == nil && e.neg == nil:
 		logits, err = e.model.Logits(images)
-		return logits, nil, err
+		return logits, nil, nil, nil, err
+	case e.native == nil:
+		if all, err = e.neg.AllLogits(images); err != nil {
+			return nil, nil, nil, nil, err
+		}
+		return inlierChannels(all, k), nil, all, nil, nil
+	case e.neg == nil:
+		native, err = e.native.NativeLogits(images)
+	default:
+		nativeAll, err = e.neg.NativeAllLogits(images)
+		native = inlierChannels(nativeAll, k)
 	}
-	native, err = e.native.NativeLogits(images)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	if native == nil || native.Dims() != 4 {
-		return nil, nil, errors.New("model returned no 4-D native logits")
+		return nil, nil, nil, nil, errors.New("model returned no 4-D native logits")
 	}
 	_, _, h, w := images.NCHW()
-	logits, err = e.native.UpsampleNative(native, h, w)
-	return logits, native, err
+	if nativeAll == nil {
+		logits, err = e.native.UpsampleNative(native, h, w)
+		return logits, native, nil, nil, err
+	}
+	if all, err = e.native.UpsampleNative(nativeAll, h, w); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return inlierChannels(all, k), native, all, nativeAll, nil
+}
+
+// inlierChannels returns the first k channels of a model's K+1 outputs (a
+// copy; t itself when it has no more than k, so that the shape check
+// reports a model that returned too few).
+func inlierChannels(t *tensor.Tensor, k int) *tensor.Tensor {
+	if t == nil || t.Dims() != 4 || t.Shape[1] <= k {
+		return t
+	}
+	return tensor.Split(t, k, t.Shape[1]-k)[0]
 }
 
 // nativeScore scores native-resolution logits [N,K,h',w'] and upsamples
@@ -400,7 +434,8 @@ func (e *evaluator) nativeScore(s ood.Scorer, native *tensor.Tensor, h, w int) (
 
 // evaluator carries one evaluation's state.
 type evaluator struct {
-	native  ood.NativeModel // non-nil with the native score resolution
+	native  ood.NativeModel        // non-nil with the native score resolution
+	neg     ood.NegativeClassModel // non-nil when a score reads the K+1 outputs (uno)
 	model   ood.Model
 	info    Info
 	opt     Options
@@ -418,6 +453,7 @@ type scorer struct {
 	detail  string
 	temp    float32
 	logit   ood.Scorer
+	all     bool // logit scores the K+1 outputs of a negative-class model
 	model   ood.ModelScorer
 	elapsed time.Duration
 }
@@ -433,7 +469,8 @@ func (e *evaluator) newScorers() ([]*scorer, error) {
 		case sp.Name == "sml" && e.sml != nil:
 			s.logit = e.sml
 		case sp.Def().NegativeClass:
-			s.model = ood.UNOScorer{}
+			// From the pass's K+1 outputs, not a second forward pass.
+			s.logit, s.all = ood.LogitScorer{Kind: sp.Def().Kind, T: 1}, true
 		case sp.Name == "odin":
 			s.model = ood.ODIN{T: s.temp, Eps: e.opt.ODINEps}
 		case sp.Name == "mcdropout":
@@ -448,7 +485,9 @@ func (e *evaluator) newScorers() ([]*scorer, error) {
 		if s.logit == nil && s.model == nil {
 			return nil, fmt.Errorf("evaluate: score %s was not fitted", sp)
 		}
-		if s.logit != nil {
+		if s.all {
+			s.detail = sp.Name
+		} else if s.logit != nil {
 			s.detail = s.logit.Name()
 		} else {
 			s.detail = s.model.Name()
@@ -622,14 +661,14 @@ func newEvaluator(m ood.Model, info Info, opt Options) (*evaluator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
+	e := &evaluator{model: m, info: info, opt: opt, specs: specs}
 	for _, sp := range specs {
 		if sp.Def().NegativeClass {
-			if _, err := ood.AsNegativeClassModel(m, sp.String()); err != nil {
+			if e.neg, err = ood.AsNegativeClassModel(m, sp.String()); err != nil {
 				return nil, fmt.Errorf("evaluate: %w", err)
 			}
 		}
 	}
-	e := &evaluator{model: m, info: info, opt: opt, specs: specs}
 	if opt.ScoreResolution == scoreResNative {
 		nm, ok := m.(ood.NativeModel)
 		if !ok {

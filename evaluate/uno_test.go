@@ -50,6 +50,15 @@ func TestRunUNOScore(t *testing.T) {
 	if !near(got.AP, want.AP) || !near(got.FPR95, want.FPR95) || !near(got.AUROC, want.AUROC) {
 		t.Errorf("uno: AP %v FPR95 %v AUROC %v, direct %+v", got.AP, got.FPR95, got.AUROC, want)
 	}
+	// Native score resolution: the same single pass at 1/s, the closed set
+	// from the upsampled inlier channels (as Logits computes them).
+	nat, err := RunModel(u, tinyInfo(u), test, Options{Scores: []string{"uno"}, BatchSize: 3, ScoreResolution: "native"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nat.MIoU != rep.MIoU || !(nat.Scores[0].AUROC > 0) || nat.Scores[0].Detail != "uno" {
+		t.Errorf("native: mIoU %v (full %v), uno %+v", nat.MIoU, rep.MIoU, nat.Scores[0])
+	}
 	if _, err := RunModel(m, tinyInfo(m), test, Options{Scores: []string{"uno"}}); err == nil {
 		t.Error("uno on a K-logit model accepted")
 	}

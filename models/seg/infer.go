@@ -24,12 +24,18 @@ func checkImages(images *tensor.Tensor) error {
 // [N,3,H,W], computed in eval mode without recording a graph; the previous
 // mode is restored. It implements ood.Model.
 func (m *Model) Logits(images *tensor.Tensor) (*tensor.Tensor, error) {
+	return m.evalForward(images, m.Forward)
+}
+
+// evalForward runs forward on a checked image batch in eval mode without
+// a graph, restoring the previous mode.
+func (m *Model) evalForward(images *tensor.Tensor, forward func(*autograd.Var) *autograd.Var) (*tensor.Tensor, error) {
 	if err := checkImages(images); err != nil {
 		return nil, err
 	}
 	defer m.evalScope()()
 	defer autograd.NoGrad()()
-	return m.Forward(autograd.Const(images)).Value, nil
+	return forward(autograd.Const(images)).Value, nil
 }
 
 // ForwardVar is Forward in eval mode (the previous mode is restored
@@ -76,12 +82,7 @@ func (m *Model) StochasticLogits(images *tensor.Tensor, rng *rand.Rand) (*tensor
 // Features returns the pre-logit features (see ForwardFeatures) of an image
 // batch in eval mode without a graph.
 func (m *Model) Features(images *tensor.Tensor) (*tensor.Tensor, error) {
-	if err := checkImages(images); err != nil {
-		return nil, err
-	}
-	defer m.evalScope()()
-	defer autograd.NoGrad()()
-	return m.ForwardFeatures(autograd.Const(images)).Value, nil
+	return m.evalForward(images, m.ForwardFeatures)
 }
 
 // LogitsFromFeatures returns the logits [N,K,h,w] of features computed by
@@ -116,12 +117,7 @@ func (m *Model) NativeLogits(images *tensor.Tensor) (*tensor.Tensor, error) {
 // [N,K+1,H,W], the last channel being the negative class (the uno score's
 // input). It implements ood.NegativeClassModel.
 func (m *Model) AllLogits(images *tensor.Tensor) (*tensor.Tensor, error) {
-	if err := checkImages(images); err != nil {
-		return nil, err
-	}
-	defer m.evalScope()()
-	defer autograd.NoGrad()()
-	return m.ForwardAll(autograd.Const(images)).Value, nil
+	return m.evalForward(images, m.ForwardAll)
 }
 
 // NativeAllLogits is NativeLogits with all Config.Outputs() channels.
