@@ -86,6 +86,9 @@ var convCases = []convCase{
 	{2, 2, 3, 2, 2, 5, 5, 1, 2, 1},    // kernel wider than the image
 	{2, 6, 7, 9, 3, 3, 3, 1, 1, 1},    // narrowing: gx by the flipped convolution
 	{1, 5, 9, 9, 2, 3, 3, 1, 3, 1},    // narrowing but padding > K−1: col2im
+	{2, 16, 9, 12, 16, 3, 3, 1, 1, 1}, // equal channels: gx by the flipped convolution as Winograd
+	{1, 16, 10, 9, 24, 3, 3, 1, 1, 1}, // widening, flipped as Winograd
+	{1, 4, 10, 9, 24, 3, 3, 1, 1, 1},  // widening, flipped would be no Winograd: col2im
 	// Dilated taps falling into the padding (conv_tapskip.go), as in ASPP.
 	{2, 3, 6, 10, 4, 3, 3, 1, 4, 4},     // 3×3 row and column runs
 	{1, 3, 5, 9, 2, 3, 3, 1, 6, 6},      // no kernel row but the middle ever inside

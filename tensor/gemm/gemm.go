@@ -15,20 +15,22 @@ const parallelMinWork = 64 * 64 * 64
 // where op(X) is X or Xᵀ as transA/transB say. op(A) is m×k, op(B) is k×n,
 // C is m×n. When beta == 0, C is not read (NaNs in C do not propagate).
 //
-// Large products are split across runtime.GOMAXPROCS goroutines; small ones
+// The micro-kernel is TileKernelFor(m)'s: the fastest one, unless another
+// pads m to markedly fewer rows. Large products are split across
+// runtime.GOMAXPROCS goroutines; small ones
 // run on the calling goroutine. Sgemm panics with a "gemm: ..." message when
 // a dimension is negative, a leading dimension is too small or a slice is too
 // short for the shape it describes.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-	sgemm(defaultKernel(), runtime.GOMAXPROCS(0), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemm(TileKernelFor(m).kn, runtime.GOMAXPROCS(0), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // SgemmSerial is Sgemm on the calling goroutine only, for callers that
 // already run one product per core (for example one per batch item).
 func SgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-	sgemm(defaultKernel(), 1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemm(TileKernelFor(m).kn, 1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // checkArgs panics unless every slice holds the matrix its shape and leading

@@ -87,8 +87,8 @@ var avx512Kernel = &microKernel{
 	fn: kernel8x32AVX512, tr8: transpose8AVX, copyRows: copyRowsAVX,
 }
 
-// avx512x10Kernel is the 10-row AVX-512 tile, used only through
-// TileKernelFor for products whose row count is a multiple of 10 (a
+// avx512x10Kernel is the 10-row AVX-512 tile, chosen by TileKernelFor
+// (and so by Sgemm) for row counts such as 10, 19 or 20 (a
 // 10-class head would waste 6 of 16 rows with the 8-row tile). 22 of the 32
 // zmm registers hold the tile and B.
 var avx512x10Kernel = &microKernel{
