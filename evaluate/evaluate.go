@@ -115,6 +115,10 @@ type Options struct {
 	ExportSMIYC  string
 	ExportMethod string
 
+	// Explain adds to every score an Explanation of its FPR95: where the
+	// false positives and the missed anomaly pixels at 95% TPR are.
+	Explain bool
+
 	// Progress, if non-nil, receives progress bars.
 	Progress io.Writer
 }
@@ -209,6 +213,8 @@ type ScoreResult struct {
 	// MsPerImage is the time spent in the scorer per test image, excluding
 	// the shared forward pass for logit scores.
 	MsPerImage float64 `json:"ms_per_image"`
+	// Explain is set with Options.Explain.
+	Explain *Explanation `json:"explain,omitempty"`
 }
 
 // ClassIoU is the closed-set IoU of one class.
@@ -759,6 +765,10 @@ func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Repor
 	imageSize, sameSize, nImages := -1, true, 0
 	var frameSizes []int
 	var frames []exportFrame
+	var facts *pixelFacts
+	if opt.Explain {
+		facts = &pixelFacts{}
+	}
 	meta := split.Meta
 	err = e.pass(split, "eval "+split.Name, scorers, func(b *dataset.Batch, logits *tensor.Tensor, maps []*tensor.Tensor) error {
 		hw := b.H * b.W
@@ -784,6 +794,9 @@ func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Repor
 		segLabels(gt, b.Labels, k, meta, false)
 		if err := closed.Add(gt, pred, voidLabel); err != nil {
 			return err
+		}
+		if facts != nil {
+			facts.add(gt, pred, b.Labels, b.N, b.H, b.W)
 		}
 		segLabels(gt, b.Labels, k, meta, true)
 		for i, m := range maps {
@@ -849,6 +862,10 @@ func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Repor
 		}
 	}
 	for i, s := range scorers {
+		var ex *Explanation
+		if facts != nil { // on the score itself, before any mapping to [0, 1]
+			ex = explain(scores[i], labels, facts, meta)
+		}
 		var scoreRange *[2]float32
 		if opt.Protocol.Binned() || opt.ExportSMIYC != "" {
 			lo, hi := UnitRange(s.spec, k, scores[i])
@@ -880,6 +897,7 @@ func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Repor
 			Threshold:  thresholds[i], ThresholdSource: sources[i],
 			MsPerImage: perImageMs(s.elapsed, nImages),
 		}
+		r.Explain = ex
 		if open[i] != nil {
 			v, err := open[i].OpenMIoU(k)
 			if err != nil {

@@ -30,6 +30,8 @@ type Row struct {
 	Pixels          int64    `json:"pixels"`
 	Anomalies       int64    `json:"anomaly_pixels"`
 	MsPerImage      float64  `json:"ms_per_image"`
+	// Explain is the score's Explanation (eval --explain).
+	Explain *Explanation `json:"explain,omitempty"`
 	// ForwardMsPerImage is the shared plain forward pass per image (the
 	// same in every row of a report).
 	ForwardMsPerImage float64 `json:"forward_ms_per_image"`
@@ -50,7 +52,7 @@ func (r *Report) Rows() []Row {
 		row.AP, row.FPR95, row.AUROC = s.AP, s.FPR95, s.AUROC
 		row.OpenMIoU, row.Threshold, row.ThresholdSource = s.OpenMIoU, s.Threshold, s.ThresholdSource
 		row.FlaggedFraction, row.OverFlagged = s.FlaggedFraction, s.OverFlagged
-		row.MsPerImage = s.MsPerImage
+		row.MsPerImage, row.Explain = s.MsPerImage, s.Explain
 		out[i] = row
 	}
 	return out
@@ -85,6 +87,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 			return err
 		}
 		for _, s := range r.Scores {
+			if e := s.Explain; e != nil {
+				writeExplanation(&b, s.Score, s.FPR95, e)
+			}
+		}
+		for _, s := range r.Scores {
 			if s.OverFlagged > 0 {
 				fmt.Fprintf(&b, "warning: %s: the threshold (%s) flags %.1f%% of all pixels and more than half of %d of %d images: "+
 					"the score does not separate these images from the calibration inliers\n",
@@ -94,4 +101,34 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeExplanation prints an Explanation in three lines.
+func writeExplanation(b *strings.Builder, score string, fpr95 float64, e *Explanation) {
+	fmt.Fprintf(b, "\n%s at 95%% TPR (threshold %.4g): FPR %.1f%% — on label boundaries (±%d px, %.1f%% of inlier pixels) %.1f%%, inside regions %.1f%%; %.1f%% of the false positives are on boundaries\n",
+		score, e.Threshold, 100*fpr95, e.EdgeRadius, 100*e.InlierEdgeShare, 100*e.FPREdge, 100*e.FPRInterior, 100*e.FPEdgeShare)
+	fmt.Fprintf(b, "  false positives by class:%s\n", shares(e.FPByClass, true))
+	fmt.Fprintf(b, "  missed anomaly pixels (the hardest 5%%): %.1f%% on boundaries; predicted as%s\n", 100*e.MissedEdgeShare, shares(e.MissedAs, false))
+}
+
+// shares lists the first four class shares ("car 41% (FPR 3.2%), …").
+func shares(cs []ClassShare, rate bool) string {
+	var b strings.Builder
+	for i, c := range cs {
+		if c.Share < 0.005 {
+			break // sorted: the rest round to 0%
+		}
+		if i == 4 {
+			b.WriteString(", …")
+			break
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, " %s %.0f%%", c.Class, 100*c.Share)
+		if rate {
+			fmt.Fprintf(&b, " (FPR %.1f%%)", 100*c.Rate)
+		}
+	}
+	return b.String()
 }

@@ -33,6 +33,7 @@ type evalFlags struct {
 	reactPercentile       float64
 	seed                  uint64
 	quiet                 bool
+	explain               bool
 	jsonOut               bool
 	protocol, engine      string
 	exportSMIYC           string
@@ -57,6 +58,7 @@ func (f *evalFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.mcMeasure, "mc-measure", "entropy", "MC dropout: entropy or msp of the mean softmax")
 	fl.Float64Var(&f.reactPercentile, "react-percentile", ood.DefaultReActPercentile, "ReAct clipping percentile c (paper: 0.9, 0.95, 0.99)")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of MC dropout masks and ReAct's activation sample")
+	fl.BoolVar(&f.explain, "explain", false, "say where each score's FPR95 comes from: false positives at 95% TPR on label boundaries vs inside regions and by class, and what the model calls the missed anomaly pixels")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bars")
 	fl.BoolVar(&f.jsonOut, "json", false, "print JSON instead of a table")
 	fl.Float64Var(&f.tpr, "tpr", evaluate.DefaultTPR, "true-positive rate the threshold is calibrated at")
@@ -102,6 +104,7 @@ func (f *evalFlags) options(stderr io.Writer) (evaluate.Options, error) {
 		opt.Protocol = p
 	}
 	opt.ExportSMIYC, opt.ExportMethod = f.exportSMIYC, f.exportMethod
+	opt.Explain = f.explain
 	switch f.engine {
 	case "exact", "":
 		opt.Engine = metrics.EngineExact
