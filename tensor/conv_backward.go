@@ -67,6 +67,9 @@ func convGradW(x, gy []float32, n int, g *convGeom) []float32 {
 	if n == 0 || ohw == 0 || g.co*k == 0 {
 		return make([]float32, g.co*k)
 	}
+	if useWinogradGradW(g) {
+		return convGradWWinograd(x, gy, n, g)
+	}
 	kin := k // columns of the gradient matrix: Ci·KH·KW, or Ci when direct
 	if g.direct() {
 		kin = g.ci
@@ -96,49 +99,7 @@ func convGradW(x, gy []float32, n int, g *convGeom) []float32 {
 			mm(false, true, g.co, kin, p1-p0, 1, gyi[p0:], ohw, src, ld, 1, acc, kin)
 		}
 	}
-	acc := make([]float32, g.co*kin)
-	switch nw := workers(tasks); {
-	case tasks < runtime.GOMAXPROCS(0) || nw == 1:
-		buf := getScratch(g.colsLen(nb))
-		for t := 0; t < tasks; t++ {
-			band(t, *buf, acc, gemm.Sgemm)
-		}
-		putScratch(buf)
-	case tasks*len(acc) <= gradPartialLimit:
-		// One partial gradient per task, claimed dynamically by the
-		// workers and summed in task order: load-balanced on a busy
-		// machine, yet the rounding does not depend on the schedule.
-		partial := make([]float32, tasks*len(acc))
-		var next atomic.Int64
-		parallelChunks(nw, nw, func(_, _, _ int) {
-			buf := getScratch(g.colsLen(nb))
-			for t := int(next.Add(1)) - 1; t < tasks; t = int(next.Add(1)) - 1 {
-				band(t, *buf, partial[t*len(acc):(t+1)*len(acc)], gemm.SgemmSerial)
-			}
-			putScratch(buf)
-		})
-		for t := 0; t < tasks; t++ {
-			axpy(1, partial[t*len(acc):(t+1)*len(acc)], acc)
-		}
-	default:
-		// Many tasks (large images): one partial per fixed chunk of tasks.
-		partial := make([][]float32, nw)
-		parallelChunks(tasks, nw, func(idx, s, e int) {
-			part := acc
-			if idx > 0 {
-				part = make([]float32, len(acc))
-			}
-			buf := getScratch(g.colsLen(nb))
-			for t := s; t < e; t++ {
-				band(t, *buf, part, gemm.SgemmSerial)
-			}
-			putScratch(buf)
-			partial[idx] = part
-		})
-		for _, p := range partial[1:] {
-			axpy(1, p, acc)
-		}
-	}
+	acc := reduceTasks(tasks, g.co*kin, g.colsLen(nb), band)
 	if !trans {
 		return acc
 	}
@@ -149,6 +110,58 @@ func convGradW(x, gy []float32, n int, g *convGeom) []float32 {
 		}
 	}
 	return gw
+}
+
+// reduceTasks runs fn for tasks 0 … tasks−1, each adding its contribution
+// to an accumulator of accLen floats (with scratchLen floats of scratch and
+// the GEMM to use), and returns the sum. Parallel tasks write partial sums
+// that are added in a fixed order at the end, so the result is the same on
+// every run.
+func reduceTasks(tasks, accLen, scratchLen int, fn func(t int, scratch, acc []float32, mm gemmFunc)) []float32 {
+	acc := make([]float32, accLen)
+	switch nw := workers(tasks); {
+	case tasks < runtime.GOMAXPROCS(0) || nw == 1:
+		buf := getScratch(scratchLen)
+		for t := 0; t < tasks; t++ {
+			fn(t, *buf, acc, gemm.Sgemm)
+		}
+		putScratch(buf)
+	case tasks*accLen <= gradPartialLimit:
+		// One partial sum per task, claimed dynamically by the workers
+		// and summed in task order: load-balanced on a busy machine, yet
+		// the rounding does not depend on the schedule.
+		partial := make([]float32, tasks*accLen)
+		var next atomic.Int64
+		parallelChunks(nw, nw, func(_, _, _ int) {
+			buf := getScratch(scratchLen)
+			for t := int(next.Add(1)) - 1; t < tasks; t = int(next.Add(1)) - 1 {
+				fn(t, *buf, partial[t*accLen:(t+1)*accLen], gemm.SgemmSerial)
+			}
+			putScratch(buf)
+		})
+		for t := 0; t < tasks; t++ {
+			axpy(1, partial[t*accLen:(t+1)*accLen], acc)
+		}
+	default:
+		// Many tasks (large images): one partial per fixed chunk of tasks.
+		partial := make([][]float32, nw)
+		parallelChunks(tasks, nw, func(idx, s, e int) {
+			part := acc
+			if idx > 0 {
+				part = make([]float32, accLen)
+			}
+			buf := getScratch(scratchLen)
+			for t := s; t < e; t++ {
+				fn(t, *buf, part, gemm.SgemmSerial)
+			}
+			putScratch(buf)
+			partial[idx] = part
+		})
+		for _, p := range partial[1:] {
+			axpy(1, p, acc)
+		}
+	}
+	return acc
 }
 
 // convGradX returns col2im(wᵀ·gyₙ) for every image: the input gradient of

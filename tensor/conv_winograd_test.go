@@ -73,3 +73,31 @@ func TestWinoTransforms(t *testing.T) {
 		}
 	}
 }
+
+// TestConvGradWWinograd checks the Winograd weight gradient against the
+// float64 definition on the Winograd geometries, on 1, 2 and 3 threads,
+// with one band per image and with bands forced down to a tile row or two.
+func TestConvGradWWinograd(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	defer func(l int) { winoGradWLimit = l }(winoGradWLimit)
+	for _, limit := range []int{winoGradWLimit, 1} {
+		winoGradWLimit = limit
+		for _, procs := range []int{1, 2, 3} {
+			runtime.GOMAXPROCS(procs)
+			for i, c := range winoCases {
+				t.Run(fmt.Sprintf("limit%d/procs%d/%v", limit, procs, c), func(t *testing.T) {
+					x := randTensor(uint64(i)+70, 1, c.n, c.ci, c.h, c.w)
+					w := randTensor(uint64(i)+170, 0.3, c.co, c.ci, c.kh, c.kw)
+					n, g := newConvGeom("Conv2d", x, w, ConvOpts{Stride: c.s, Pad: c.p, Dilation: c.d})
+					if !useWinogradGradW(&g) {
+						t.Fatalf("%v does not take the Winograd weight gradient", c)
+					}
+					gy := randTensor(uint64(i)+270, 1, c.n, c.co, g.oh, g.ow)
+					_, _, rgw, _ := refConv(x, w, nil, gy, c.s, c.p, c.d)
+					got := FromData(convGradWWinograd(x.Data, gy.Data, n, &g), w.Shape...)
+					assertCloseFloor(t, c.String(), got, asTensor(rgw, w.Shape...), 1e-5, 1)
+				})
+			}
+		}
+	}
+}

@@ -28,7 +28,11 @@
 // layers by implicit GEMM, gathering each im2col panel straight into the
 // micro-kernel's format (conv_implicit.go); both drive the GEMM
 // micro-kernel through gemm.TileKernel and fold the bias into the product.
-// 1×1 and very narrow convolutions, and the backward passes, run as
+// The backward passes of the Winograd layers stay in the Winograd domain:
+// the weight gradient as 16 products over the tiles
+// (conv_winograd_gradw.go), the input gradient as the forward Winograd
+// convolution of the output gradient with the flipped kernel. 1×1 and
+// very narrow convolutions, and the other backward passes, run as
 // im2col + GEMM: with at least as many tasks as cores each core runs whole
 // tasks with the single-threaded GEMM (gemm.SgemmSerial), otherwise the
 // GEMM itself is parallel. Workers claim tasks dynamically, so a core
