@@ -39,13 +39,17 @@ func (m *segnetRef) Members() nn.Members {
 	return nn.Members{Children: []nn.NamedModule{{Name: "body", Module: body}, {Name: "head", Module: m.head}}}
 }
 
+// Forward runs the layers as one nn.Sequential, so that without gradients
+// each Conv+ReLU pair is fused and every intermediate activation is
+// recycled for the next pass once consumed, as ONNX Runtime fuses Conv+Relu
+// and plans its buffers.
 func (m *segnetRef) Forward(x *autograd.Var) *autograd.Var {
+	layers := make([]nn.Layer, 0, 2*len(m.body)+2)
 	for _, c := range m.body {
-		x = nn.ConvAct(c, x, tensor.ActReLU) // fused without gradients, as ONNX Runtime fuses Conv+Relu
+		layers = append(layers, c, nn.ReLU{})
 	}
-	_, _, h, w := x.Value.NCHW()
-	x = autograd.ResizeBilinear(x, 2*h, 2*w)
-	return m.head.Forward(x)
+	seq := nn.Sequential{Layers: append(layers, nn.UpsampleBilinear{Scale: 2}, m.head)}
+	return seq.Forward(x)
 }
 
 // segnetBench holds one segnet-ref training setup: model, Adam (lr 1e-3),

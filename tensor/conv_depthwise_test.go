@@ -191,12 +191,24 @@ func TestUninitOutputsAreFullyWritten(t *testing.T) {
 		}
 	}
 	shift := make([]float32, 8)
+	// Winograd (3×3, 16 input channels, odd output size) and implicit GEMM
+	// (stride 2) convolutions, and bilinear resizing.
+	xw := New(2, 16, 9, 13)
+	w3 := New(5, 16, 3, 3)
+	for _, tt := range []*Tensor{xw, w3} {
+		for i := range tt.Data {
+			tt.Data[i] = float32(rng.NormFloat64())
+		}
+	}
 	run := func() []*Tensor {
 		return []*Tensor{
 			Conv2dAct(x, w1, b1, ConvOpts{}, ActReLU),
 			Conv2dAct(x, w1, nil, ConvOpts{}, ActNone),
 			DepthwiseConv2dAct(x, wd, bd, ConvOpts{Pad: 1, Stride: 2}, ActHardswish),
 			ChannelAffineAct(x, bd.Data, shift, ActReLU),
+			FromData(convForwardWinograd(xw.Data, 2, w3.Data, nil, mustGeom(xw, w3, ConvOpts{Pad: 1})), 2, 5, 9, 13),
+			Conv2d(xw, w3, nil, ConvOpts{Pad: 1, Stride: 2}),
+			ResizeBilinear(x, 23, 17),
 		}
 	}
 	want := run()
@@ -217,4 +229,10 @@ func TestUninitOutputsAreFullyWritten(t *testing.T) {
 			}
 		}
 	}
+}
+
+// mustGeom is newConvGeom for tests.
+func mustGeom(x, w *Tensor, o ConvOpts) *convGeom {
+	_, g := newConvGeom("test", x, w, o)
+	return &g
 }

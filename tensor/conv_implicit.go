@@ -151,7 +151,7 @@ func (p *implicitPlan) scratchLen() int {
 // convForwardImplicit is convForward on the implicit-GEMM path.
 func convForwardImplicit(x []float32, n int, w, bias []float32, g *convGeom) []float32 {
 	inSz, outSz := g.ci*g.h*g.w, g.co*g.oh*g.ow
-	y := make([]float32, n*outSz)
+	y := NewUninit(n * outSz).Data // the first K block writes every pixel with beta = 0
 	if len(y) == 0 {
 		return y
 	}

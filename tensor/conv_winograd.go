@@ -135,7 +135,7 @@ func (p *winoPlan) scratchLen() int {
 // convForwardWinograd is convForward by Winograd F(2×2, 3×3).
 func convForwardWinograd(x []float32, n int, w, bias []float32, g *convGeom) []float32 {
 	inSz, outSz := g.ci*g.h*g.w, g.co*g.oh*g.ow
-	y := make([]float32, n*outSz)
+	y := NewUninit(n * outSz).Data // the output transform writes every pixel
 	if len(y) == 0 {
 		return y
 	}

@@ -78,7 +78,7 @@ func resize(op string, x *Tensor, oh, ow int, taps func(in, out int) linearTaps)
 		panic(fmt.Sprintf("tensor.%s: cannot resize %v to %dx%d", op, x.Shape, oh, ow))
 	}
 	ty, tx := taps(h, oh), taps(w, ow)
-	y := New(n, c, oh, ow)
+	y := NewUninit(n, c, oh, ow) // every row is written (scaleSlice, then axpy)
 	parallelGrain(n*c, max(1, elemGrain/(oh*ow)), func(s, e int) {
 		buf := getScratch(2 * ow)
 		defer putScratch(buf)
