@@ -54,8 +54,9 @@ func mustShape(op, what string, t *Tensor, shape ...int) {
 // most of each micro-tile empty, so the direct form is kept.
 const gwTransposeMinCo = 32
 
-// gradPartialLimit bounds (in floats, 16 MiB) the per-task partial weight
-// gradients convGradW keeps before summing them in order.
+// gradPartialLimit bounds (in floats, 16 MiB) the per-task partial sums
+// reduceTasks keeps before adding them in order (the weight gradients of
+// convGradW, im2col or Winograd).
 var gradPartialLimit = 1 << 22 // a variable so tests can force the chunked path
 
 // convGradW returns Σₙ gyₙ·im2col(xₙ)ᵀ as a [co, k] matrix. Parallel tasks
