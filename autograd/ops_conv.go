@@ -11,24 +11,42 @@ import (
 // image), ∂/∂w the correlation of x with g and ∂/∂b = Σ_{n,h,w} g.
 func Conv2d(x, w, b *Var, o tensor.ConvOpts) *Var {
 	y := tensor.Conv2d(x.Value, w.Value, varValue(b), o)
-	out := NewOp(y, func(g *tensor.Tensor) {
-		if !needsGrad(w) && !needsGrad(b) { // frozen layer: ∂/∂x only
-			x.accumOwned(tensor.Conv2dGradInput(x.Value, w.Value, g, o))
-			return
-		}
-		gx, gw, gb := tensor.Conv2dBackward(x.Value, w.Value, g, o, needsGrad(x))
-		if needsGrad(x) {
-			x.accumOwned(gx)
-		}
-		w.accumOwned(gw)
-		if needsGrad(b) {
-			b.accumOwned(gb)
-		}
-	}, x, w, b)
+	out := NewOp(y, func(g *tensor.Tensor) { conv2dVJP(x, w, b, o, g) }, x, w, b)
 	if tracer != nil { // built only when tracing: ops are on the training hot path
 		tracer.Op("Conv", out, []*Var{x, w, b}, map[string]any{"opts": o})
 	}
 	return out
+}
+
+// conv2dVJP accumulates the gradients of Conv2d(x, w, b, o) for the output
+// gradient g into the inputs that need them.
+func conv2dVJP(x, w, b *Var, o tensor.ConvOpts, g *tensor.Tensor) {
+	if !needsGrad(w) && !needsGrad(b) { // frozen layer: ∂/∂x only
+		x.accumOwned(tensor.Conv2dGradInput(x.Value, w.Value, g, o))
+		return
+	}
+	gx, gw, gb := tensor.Conv2dBackward(x.Value, w.Value, g, o, needsGrad(x))
+	if needsGrad(x) {
+		x.accumOwned(gx)
+	}
+	w.accumOwned(gw)
+	if needsGrad(b) {
+		b.accumOwned(gb)
+	}
+}
+
+// Conv2dReLU is Relu(Conv2d(x, w, b, o)) as one op. The convolution applies
+// ReLU as it writes its output (tensor.Conv2dAct, bit for bit the two ops),
+// and the backward pass masks the gradient with y > 0 (which holds exactly
+// where the pre-activation is positive) before the convolution's VJP: the
+// pre-activation tensor and the pass that writes it are never made. Under
+// an export tracer it records the two ops.
+func Conv2dReLU(x, w, b *Var, o tensor.ConvOpts) *Var {
+	if tracer != nil {
+		return Relu(Conv2d(x, w, b, o))
+	}
+	y := tensor.Conv2dAct(x.Value, w.Value, varValue(b), o, tensor.ActReLU)
+	return NewOp(y, func(g *tensor.Tensor) { conv2dVJP(x, w, b, o, zip2(g, y, reluMask)) }, x, w, b)
 }
 
 // ConvTranspose2d is the transposed convolution (the adjoint of Conv2d with

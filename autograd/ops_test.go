@@ -542,3 +542,50 @@ func TestParallelPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestConv2dReLU checks the fused op against Relu(Conv2d(·)): the same
+// output and the same gradients bit for bit (x, w, b), on a Winograd
+// geometry, a strided one and a narrow 1×1 one, and against finite
+// differences.
+func TestConv2dReLU(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, c := range []struct {
+		n, ci, h, w, co, k int
+		o                  tensor.ConvOpts
+	}{
+		{2, 16, 9, 12, 8, 3, tensor.ConvOpts{Pad: 1}},
+		{1, 3, 11, 10, 5, 3, tensor.ConvOpts{Pad: 1, Stride: 2}},
+		{2, 4, 5, 6, 3, 1, tensor.ConvOpts{}},
+	} {
+		xv := randT(rng, -1, 1, c.n, c.ci, c.h, c.w)
+		wv := randT(rng, -0.5, 0.5, c.co, c.ci, c.k, c.k)
+		bv := randT(rng, -0.2, 0.2, c.co)
+		run := func(fused bool) (*tensor.Tensor, [3]*tensor.Tensor) {
+			x, w, b := Input(xv.Clone(), true), Param(wv.Clone(), "w"), Param(bv.Clone(), "b")
+			var y *Var
+			if fused {
+				y = Conv2dReLU(x, w, b, c.o)
+			} else {
+				y = Relu(Conv2d(x, w, b, c.o))
+			}
+			gy := randT(rand.New(rand.NewPCG(9, 9)), -1, 1, y.Value.Shape...)
+			Sum(Mul(y, Const(gy))).Backward()
+			return y.Value, [3]*tensor.Tensor{x.Grad, w.Grad, b.Grad}
+		}
+		y1, g1 := run(true)
+		y2, g2 := run(false)
+		for i, pair := range [][2]*tensor.Tensor{{y1, y2}, {g1[0], g2[0]}, {g1[1], g2[1]}, {g1[2], g2[2]}} {
+			for j := range pair[0].Data {
+				if math.Float32bits(pair[0].Data[j]) != math.Float32bits(pair[1].Data[j]) {
+					t.Fatalf("%+v: tensor %d (output, gx, gw, gb) element %d: fused %v, two ops %v", c, i, j, pair[0].Data[j], pair[1].Data[j])
+				}
+			}
+		}
+	}
+	runGradCases(t, []gradCase{{
+		name:   "conv2d-relu",
+		f:      func(in []*Var) *Var { return Conv2dReLU(in[0], in[1], in[2], tensor.ConvOpts{Pad: 1}) },
+		inputs: []*tensor.Tensor{randAway(rng, 0.2, 1, 1, 2, 5, 5), randAway(rng, 0.1, 0.5, 3, 2, 3, 3), randT(rng, -0.1, 0.1, 3)},
+		tol:    5e-3,
+	}})
+}

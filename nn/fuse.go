@@ -111,7 +111,8 @@ func activationOf(l Layer) (tensor.Act, bool) {
 
 // ConvAct returns act(c(x)) (act ReLU or Hardswish, or none), with the
 // activation applied as the convolution writes its output when inference
-// fusion applies, else as two layers.
+// fusion applies; with gradients, ReLU still runs as one autograd op
+// (autograd.Conv2dReLU) and Hardswish as a second layer.
 func ConvAct(c *Conv2d, x *autograd.Var, act tensor.Act) *autograd.Var {
 	if fusing() {
 		var b *tensor.Tensor
@@ -119,6 +120,9 @@ func ConvAct(c *Conv2d, x *autograd.Var, act tensor.Act) *autograd.Var {
 			b = c.Bias.Value
 		}
 		return autograd.Const(tensor.Conv2dAct(x.Value, c.Weight.Value, b, tensor.ConvOpts{Stride: c.Stride, Pad: c.Padding, Dilation: c.Dilation}, act))
+	}
+	if act == tensor.ActReLU {
+		return autograd.Conv2dReLU(x, c.Weight, c.Bias, tensor.ConvOpts{Stride: c.Stride, Pad: c.Padding, Dilation: c.Dilation})
 	}
 	return applyAct(c.Forward(x), act)
 }

@@ -151,3 +151,40 @@ func TestSequentialFusesConvAct(t *testing.T) {
 	assertFusedExact(t, "conv-relu-conv-hardswish",
 		NewSequential(NewConv2d(rng, 3, 8, 3, 1, 1, 1, true), ReLU{}, NewConv2d(rng, 8, 4, 1, 1, 0, 1, true), Hardswish{}), x)
 }
+
+// With gradients, a Sequential's conv + ReLU runs as autograd.Conv2dReLU:
+// output and parameter gradients bit for bit those of the two ops applied
+// one after the other.
+func TestSequentialConvReLUWithGradients(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	x := randInput(rng, 2, 3, 9, 10)
+	c1, c2 := NewConv2d(rng, 3, 8, 3, 1, 1, 1, true), NewConv2d(rng, 8, 4, 3, 2, 1, 1, false)
+	s := NewSequential(c1, ReLU{}, c2, ReLU{})
+	gy := randInput(rng, 2, 4, 5, 5)
+	grads := func(f func() *autograd.Var) (*tensor.Tensor, [][]float32) {
+		ZeroGrad(s)
+		y := f()
+		autograd.Sum(autograd.Mul(y, autograd.Const(gy))).Backward()
+		var g [][]float32
+		for _, p := range Parameters(s) {
+			g = append(g, append([]float32(nil), p.Grad.Data...))
+		}
+		return y.Value, g
+	}
+	y1, g1 := grads(func() *autograd.Var { return s.Forward(autograd.Const(x)) })
+	y2, g2 := grads(func() *autograd.Var {
+		return autograd.Relu(c2.Forward(autograd.Relu(c1.Forward(autograd.Const(x)))))
+	})
+	for i, v := range y1.Data {
+		if math.Float32bits(v) != math.Float32bits(y2.Data[i]) {
+			t.Fatalf("y[%d] = %v, two ops %v", i, v, y2.Data[i])
+		}
+	}
+	for i := range g1 {
+		for j, v := range g1[i] {
+			if math.Float32bits(v) != math.Float32bits(g2[i][j]) {
+				t.Fatalf("parameter %d gradient [%d] = %v, two ops %v", i, j, v, g2[i][j])
+			}
+		}
+	}
+}

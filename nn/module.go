@@ -262,7 +262,9 @@ func (s *Sequential) Members() Members {
 //
 // Without gradients, a convolution followed by an evaluation-mode
 // BatchNorm2d (and a ReLU or Hardswish) runs as one fused layer, and so
-// does such a BN with its activation (fuse.go).
+// does such a BN with its activation (fuse.go). With gradients, a
+// convolution followed by a ReLU runs as one autograd op
+// (autograd.Conv2dReLU, bit for bit the two layers).
 //
 // Without gradients, the tensors passed between its layers are also
 // recycled once the next layer has consumed them (tensor.Recycle), unless
@@ -277,6 +279,10 @@ func (s *Sequential) Forward(x *autograd.Var) *autograd.Var {
 		if fuse {
 			if y, n = fuseConvBN(s.Layers[i:], x); n == 0 {
 				y, n = fuseBNAct(s.Layers[i:], x)
+			}
+		} else if c, ok := s.Layers[i].(*Conv2d); ok && i+1 < len(s.Layers) {
+			if act, ok := activationOf(s.Layers[i+1]); ok && act == tensor.ActReLU {
+				y, n = ConvAct(c, x, act), 2
 			}
 		}
 		if n == 0 {
