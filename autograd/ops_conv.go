@@ -46,7 +46,11 @@ func Conv2dReLU(x, w, b *Var, o tensor.ConvOpts) *Var {
 		return Relu(Conv2d(x, w, b, o))
 	}
 	y := tensor.Conv2dAct(x.Value, w.Value, varValue(b), o, tensor.ActReLU)
-	return NewOp(y, func(g *tensor.Tensor) { conv2dVJP(x, w, b, o, zip2(g, y, reluMask)) }, x, w, b)
+	return NewOp(y, func(g *tensor.Tensor) {
+		gp := zip2(g, y, reluMask)
+		conv2dVJP(x, w, b, o, gp)
+		tensor.Recycle(gp) // read by the VJP only; the next pass reuses it
+	}, x, w, b)
 }
 
 // ConvTranspose2d is the transposed convolution (the adjoint of Conv2d with

@@ -223,7 +223,7 @@ func zip2(a, b *tensor.Tensor, k func(dst, a, b []float32)) *tensor.Tensor {
 	if len(a.Data) != len(b.Data) {
 		panic(fmt.Sprintf("autograd: internal shape mismatch %v vs %v", a.Shape, b.Shape))
 	}
-	d := tensor.NewLike(a)
+	d := tensor.NewUninit(a.Shape...) // the chunks write every element
 	chunks(len(d.Data), func(s, e int) { k(d.Data[s:e], a.Data[s:e], b.Data[s:e]) })
 	return d
 }
