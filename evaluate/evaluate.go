@@ -895,9 +895,8 @@ func RunModel(m ood.Model, info Info, split *dataset.Split, opt Options) (*Repor
 			AP: sum.AP, FPR95: sum.FPR95, AUROC: sum.AUROC, Images: sum.Images, Bounds: sum.Bounds,
 			ScoreRange: scoreRange,
 			Threshold:  thresholds[i], ThresholdSource: sources[i],
-			MsPerImage: perImageMs(s.elapsed, nImages),
+			MsPerImage: perImageMs(s.elapsed, nImages), Explain: ex,
 		}
-		r.Explain = ex
 		if open[i] != nil {
 			v, err := open[i].OpenMIoU(k)
 			if err != nil {

@@ -1,9 +1,11 @@
 package evaluate
 
 import (
+	"math"
 	"sort"
 
 	"github.com/nflowjs/nflowjs/dataset"
+	"github.com/nflowjs/nflowjs/ood"
 )
 
 // Explanation says where a score's FPR95 comes from: at the threshold that
@@ -93,20 +95,13 @@ func edges(lab []uint8, h, w, r int) []bool {
 // explain computes the Explanation of one score map (scores, OOD labels
 // 1/0/voidLabel) with the pixel facts of the same pixels.
 func explain(scores []float32, labels []uint8, f *pixelFacts, meta *dataset.Meta) *Explanation {
-	var anom []float32
-	for i, l := range labels {
-		if l == 1 {
-			anom = append(anom, scores[i])
-		}
+	delta, err := ood.CalibrateThreshold(scores, labels, voidLabel, 0.95)
+	if err != nil {
+		return nil // no anomaly pixels (or unusable scores): nothing to explain
 	}
-	if len(anom) == 0 {
-		return nil
-	}
-	sort.Slice(anom, func(i, j int) bool { return anom[i] > anom[j] })
-	// The lowest score among the top 95% of anomaly scores: the threshold
-	// at which TPR first reaches 0.95.
-	need := max(1, int(ceilFrac(0.95, len(anom))))
-	thr := anom[need-1]
+	// The lowest anomaly score kept at 95% TPR: δ is the float32 just
+	// below it, so score > δ ⟺ score ≥ thr.
+	thr := math.Nextafter32(delta, float32(math.Inf(1)))
 
 	k := len(meta.Classes)
 	var inl, inlEdge, fp, fpEdge, missed, missedEdge int
@@ -168,15 +163,4 @@ func ratio(a, b int) float64 {
 		return 0
 	}
 	return float64(a) / float64(b)
-}
-
-// ceilFrac returns ⌈p·n⌉ computed so that p·n landing a rounding error
-// above an integer does not add one.
-func ceilFrac(p float64, n int) int {
-	v := p * float64(n)
-	c := int(v)
-	if v-float64(c) > 1e-9 {
-		c++
-	}
-	return c
 }
