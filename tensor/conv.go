@@ -77,11 +77,19 @@ func (g *convGeom) bands(n int) int {
 		rows := max(1, colsLimit/max(1, g.k()*g.ow))
 		nb = (g.oh + rows - 1) / rows
 	}
+	return balancedBands(nb, n, g.oh)
+}
+
+// balancedBands returns nb bands per image, raised where the n·nb tasks
+// are few and would not split evenly over the cores (so that no core waits
+// for the last image), and at most rows (the image's rows of outputs or of
+// tiles).
+func balancedBands(nb, n, rows int) int {
 	procs := runtime.GOMAXPROCS(0)
 	if procs > 1 && (n*nb)%procs != 0 && n*nb < 4*procs {
 		nb = max(nb, (4*procs+n-1)/n)
 	}
-	return min(nb, g.oh)
+	return min(nb, rows)
 }
 
 // band returns the output rows [y0, y1) of band b out of nb.

@@ -1,8 +1,6 @@
 package tensor
 
 import (
-	"runtime"
-
 	"github.com/nflowjs/nflowjs/tensor/gemm"
 )
 
@@ -134,11 +132,7 @@ func (p *implicitPlan) bands(n, dy int) int {
 	perRow := g.ci * g.stride * g.stride * p.wq
 	rows := max(1, implicitSrcLimit/max(1, perRow)-dy)
 	nb := (g.oh + rows - 1) / rows
-	procs := runtime.GOMAXPROCS(0)
-	if procs > 1 && (n*nb)%procs != 0 && n*nb < 4*procs {
-		nb = max(nb, (4*procs+n-1)/n)
-	}
-	return min(nb, g.oh)
+	return balancedBands(nb, n, g.oh)
 }
 
 // scratchLen is one worker's scratch: a source buffer, a B panel of the

@@ -1,8 +1,6 @@
 package tensor
 
 import (
-	"runtime"
-
 	"github.com/nflowjs/nflowjs/tensor/gemm"
 )
 
@@ -107,11 +105,7 @@ func (p *winoPlan) bands(n int) int {
 	perRow := 2 * 2 * p.g.ci * p.tw1 // two padded rows per tile row
 	rows := max(1, implicitSrcLimit/max(1, perRow)-1)
 	nb := (p.th + rows - 1) / rows
-	procs := runtime.GOMAXPROCS(0)
-	if procs > 1 && (n*nb)%procs != 0 && n*nb < 4*procs {
-		nb = max(nb, (4*procs+n-1)/n)
-	}
-	return min(nb, p.th)
+	return balancedBands(nb, n, p.th)
 }
 
 func (p *winoPlan) release() {

@@ -1,8 +1,6 @@
 package tensor
 
 import (
-	"runtime"
-
 	"github.com/nflowjs/nflowjs/tensor/gemm"
 )
 
@@ -41,11 +39,7 @@ func convGradWWinograd(x, gy []float32, n int, g *convGeom) []float32 {
 	p.th, p.tw = (g.oh+1)/2, (g.ow+1)/2
 	p.tw1 = p.tw + 1
 	rows := max(1, winoGradWLimit/max(1, 16*(g.ci+g.co)*p.tw))
-	nb := (p.th + rows - 1) / rows
-	if procs := runtime.GOMAXPROCS(0); procs > 1 && (n*nb)%procs != 0 && n*nb < 4*procs {
-		nb = max(nb, (4*procs+n-1)/n)
-	}
-	p.nb = min(nb, p.th)
+	p.nb = balancedBands((p.th+rows-1)/rows, n, p.th)
 	bandRows := (p.th + p.nb - 1) / p.nb
 	p.srcRows = 2*bandRows + 2
 	p.srcLen = 2 * g.ci * p.srcRows * p.tw1
